@@ -1,0 +1,373 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/importer"
+	"github.com/medmatch/medmatch/indexer"
+)
+
+// healthz answers 200 when the server is ready (store open, demo data
+// loaded if asked, index caught up at start-up) and 503 before.
+func (s *Server) healthz(c echo.Context) error {
+	ctx := c.Request().Context()
+	head, err := s.cfg.Store.Head(ctx)
+	if err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "store unavailable"})
+	}
+	ix := s.index.Load()
+	if !s.ready.Load() || ix == nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "starting", "head": head})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "head": head, "applied": ix.Applied()})
+}
+
+func (s *Server) serverInfo(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"instance": s.cfg.Instance, "ready": s.ready.Load()})
+}
+
+func intParam(c echo.Context, name string) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, medmatch.Errorf(medmatch.EINVALID, name, "must be an integer, got %q", v)
+	}
+	return n, nil
+}
+
+func boolParam(c echo.Context, name string) (bool, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, medmatch.Errorf(medmatch.EINVALID, name, "must be true or false, got %q", v)
+	}
+	return b, nil
+}
+
+func (s *Server) search(c echo.Context) error {
+	req := indexer.Request{Query: c.QueryParam("q"), Cursor: c.QueryParam("cursor"), Operator: c.QueryParam("operator")}
+	var err error
+	if req.Limit, err = intParam(c, "limit"); err != nil {
+		return err
+	}
+	if c.QueryParam("limit") != "" && req.Limit == 0 {
+		return medmatch.Errorf(medmatch.EINVALID, "limit", "must be between 1 and %d", indexer.MaxLimit)
+	}
+	for _, t := range c.QueryParams()["type"] {
+		for _, p := range strings.Split(t, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			k, err := medmatch.ParseKind("type", p)
+			if err != nil {
+				return err
+			}
+			req.Kinds = append(req.Kinds, k)
+		}
+	}
+	res, err := s.index.Load().Search(c.Request().Context(), viewer(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// listPage is the shape of every list response.
+type listPage struct {
+	Items      []medmatch.Record `json:"items"`
+	Total      int               `json:"total"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) list(c echo.Context) error {
+	k := c.Get("kind").(medmatch.Kind)
+	limit, err := intParam(c, "limit")
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("limit") != "" && limit == 0 {
+		return medmatch.Errorf(medmatch.EINVALID, "limit", "must be between 1 and %d", medmatch.MaxLimit)
+	}
+	p, err := s.cfg.Store.List(c.Request().Context(), viewer(c), k, medmatch.ListOptions{Limit: limit, Cursor: c.QueryParam("cursor")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, listPage{Items: p.Records, Total: p.Total, NextCursor: p.NextCursor})
+}
+
+func (s *Server) get(c echo.Context) error {
+	k := c.Get("kind").(medmatch.Kind)
+	r, err := s.cfg.Store.Get(c.Request().Context(), viewer(c), k, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+// readJSON reads a JSON request body; the media type must be JSON.
+func readJSON(c echo.Context) ([]byte, error) {
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, medmatch.Errorf(medmatch.EUNSUPPORTED, "Content-Type", "want application/json, got %q", ct)
+		}
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		if tooLarge(err) {
+			return nil, medmatch.Errorf(medmatch.ETOOLARGE, "body", "request body is larger than %d KB", MaxRecordBytes>>10)
+		}
+		return nil, medmatch.Errorf(medmatch.EINVALID, "body", "cannot read the request body")
+	}
+	return body, nil
+}
+
+func (s *Server) decode(c echo.Context) (medmatch.Record, error) {
+	body, err := readJSON(c)
+	if err != nil {
+		return nil, err
+	}
+	return medmatch.DecodeRecord(c.Get("kind").(medmatch.Kind), body)
+}
+
+// settle waits (bounded) until the index reflects the store's latest
+// change, so a client can search for what it just wrote.
+func (s *Server) settle(ctx context.Context) {
+	ix := s.index.Load()
+	head, err := s.cfg.Store.Head(ctx)
+	if ix == nil || err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, WriteWait)
+	defer cancel()
+	_ = ix.WaitFor(ctx, head)
+}
+
+func (s *Server) create(c echo.Context) error {
+	r, err := s.decode(c)
+	if err != nil {
+		return err
+	}
+	r, err = s.cfg.Store.Create(c.Request().Context(), viewer(c), r)
+	if err != nil {
+		return err
+	}
+	s.settle(c.Request().Context())
+	c.Response().Header().Set(echo.HeaderLocation, fmt.Sprintf("/api/v1/%s/%s", r.Kind().Plural(), r.Base().ID))
+	return c.JSON(http.StatusCreated, r)
+}
+
+func (s *Server) replace(c echo.Context) error {
+	r, err := s.decode(c)
+	if err != nil {
+		return err
+	}
+	if id := r.Base().ID; id != "" && id != c.Param("id") {
+		return medmatch.Errorf(medmatch.EINVALID, "id", "body id %q differs from the path's %q", id, c.Param("id"))
+	}
+	r.Base().ID = c.Param("id")
+	r, err = s.cfg.Store.Update(c.Request().Context(), viewer(c), r)
+	if err != nil {
+		return err
+	}
+	s.settle(c.Request().Context())
+	return c.JSON(http.StatusOK, r)
+}
+
+// patch applies a JSON merge patch (RFC 7396) to the stored record. The
+// version read is the version written, so a concurrent change makes the
+// patch fail with 409 instead of being overwritten.
+func (s *Server) patch(c echo.Context) error {
+	k := c.Get("kind").(medmatch.Kind)
+	ctx := c.Request().Context()
+	body, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	var p map[string]any
+	if err := medmatch.DecodeJSON(body, &p); err != nil {
+		return err
+	}
+	cur, err := s.cfg.Store.Get(ctx, viewer(c), k, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(cur)
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return err
+	}
+	if _, ok := p["version"]; !ok {
+		p["version"] = cur.Base().Version
+	}
+	merged, _ := json.Marshal(mergePatch(doc, p))
+	r, err := medmatch.DecodeRecord(k, merged)
+	if err != nil {
+		return err
+	}
+	r.Base().ID = c.Param("id")
+	if r, err = s.cfg.Store.Update(ctx, viewer(c), r); err != nil {
+		return err
+	}
+	s.settle(ctx)
+	return c.JSON(http.StatusOK, r)
+}
+
+func mergePatch(doc, patch map[string]any) map[string]any {
+	for k, v := range patch {
+		if v == nil {
+			delete(doc, k)
+			continue
+		}
+		if pm, ok := v.(map[string]any); ok {
+			if dm, ok := doc[k].(map[string]any); ok {
+				doc[k] = mergePatch(dm, pm)
+				continue
+			}
+			doc[k] = mergePatch(map[string]any{}, pm)
+			continue
+		}
+		doc[k] = v
+	}
+	return doc
+}
+
+func (s *Server) delete(c echo.Context) error {
+	k := c.Get("kind").(medmatch.Kind)
+	if err := s.cfg.Store.Delete(c.Request().Context(), viewer(c), k, c.Param("id")); err != nil {
+		return err
+	}
+	s.settle(c.Request().Context())
+	return c.NoContent(http.StatusNoContent)
+}
+
+// importFile takes a JSONL or CSV file as the request body. The format comes
+// from ?format= or the Content-Type; ?type= gives the kind of rows that do
+// not name one; ?skip_invalid=true stores the good rows; ?dry_run=true
+// only reports. A rejected all-or-nothing import answers 422 with the report.
+func (s *Server) importFile(c echo.Context) error {
+	v := viewer(c)
+	if v.Anonymous() {
+		return medmatch.CanWrite(v, nil, nil)
+	}
+	name := c.QueryParam("format")
+	if name == "" {
+		name = c.Request().Header.Get(echo.HeaderContentType)
+	}
+	if name == "" {
+		return medmatch.Errorf(medmatch.EUNSUPPORTED, "format", "give ?format=jsonl|csv or a Content-Type of application/x-ndjson or text/csv")
+	}
+	f, err := importer.FormatOf(name)
+	if err != nil {
+		return err
+	}
+	opt := importer.Options{}
+	if t := c.QueryParam("type"); t != "" {
+		if opt.Kind, err = medmatch.ParseKind("type", t); err != nil {
+			return err
+		}
+	}
+	if opt.SkipInvalid, err = boolParam(c, "skip_invalid"); err != nil {
+		return err
+	}
+	if opt.DryRun, err = boolParam(c, "dry_run"); err != nil {
+		return err
+	}
+	file := c.QueryParam("name")
+	if file == "" {
+		file = "upload." + string(f)
+	}
+	rep, err := importer.Import(c.Request().Context(), s.cfg.Store, v, file, c.Request().Body, f, opt)
+	if err != nil {
+		if tooLarge(err) {
+			return medmatch.Errorf(medmatch.ETOOLARGE, "body", "import file is larger than %d MB", MaxImportBytes>>20)
+		}
+		return err
+	}
+	if rep.Written {
+		s.settle(c.Request().Context())
+	}
+	if rep.Rejected > 0 && !rep.Written && !rep.DryRun {
+		probs := rep.Problems()
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{
+			"error": &medmatch.Error{Code: medmatch.EUNPROCESSABLE, Field: strings.SplitN(probs[0], ": ", 2)[0],
+				Message: fmt.Sprintf("%d row(s) rejected, nothing was written (first: %s); fix them or import with skip_invalid=true", rep.Rejected, probs[0])},
+			"report": rep,
+		})
+	}
+	return c.JSON(http.StatusOK, rep)
+}
+
+type keyRequest struct {
+	Role        medmatch.Role `json:"role"`
+	Enterprise  string        `json:"enterprise,omitempty"`
+	Institution string        `json:"institution,omitempty"`
+	Name        string        `json:"name,omitempty"`
+}
+
+// createKey makes an API key (admins only) and returns its secret, once.
+func (s *Server) createKey(c echo.Context) error {
+	body, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	var kr keyRequest
+	if err := medmatch.DecodeJSON(body, &kr); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if kr.Role == medmatch.RoleEnterprise && kr.Enterprise != "" {
+		if _, err := s.cfg.Store.Get(ctx, medmatch.System, medmatch.KindEnterprise, kr.Enterprise); err != nil {
+			return medmatch.Errorf(medmatch.EINVALID, "enterprise", "no enterprise %q", kr.Enterprise)
+		}
+	}
+	k, secret, err := medmatch.NewKey(medmatch.Viewer{Role: kr.Role, Enterprise: kr.Enterprise, Institution: kr.Institution}, kr.Name, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.CreateKey(ctx, viewer(c), k); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"key": secret, "id": k.ID, "role": k.Role,
+		"enterprise": k.Enterprise, "institution": k.Institution, "name": k.Name})
+}
+
+func (s *Server) reindex(c echo.Context) error {
+	v := viewer(c)
+	switch {
+	case v.Anonymous():
+		return medmatch.Errorf(medmatch.EUNAUTHORIZED, "", "an admin key is needed to reindex")
+	case v.Role != medmatch.RoleAdmin:
+		return medmatch.Errorf(medmatch.EFORBIDDEN, "", "only admins reindex")
+	}
+	ix := s.index.Load()
+	start := time.Now()
+	if err := ix.Rebuild(c.Request().Context()); err != nil {
+		return err
+	}
+	n, _ := ix.DocCount()
+	return c.JSON(http.StatusOK, map[string]any{"docs": n, "seq": ix.Applied(), "took_ms": time.Since(start).Milliseconds()})
+}
+
+func tooLarge(err error) bool {
+	var he *echo.HTTPError
+	return errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge
+}

@@ -1,0 +1,331 @@
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/medmatch/medmatch"
+)
+
+type putMode int
+
+const (
+	modeCreate putMode = iota // fail if the id exists
+	modeUpdate                // fail if the id does not exist
+	modeUpsert                // match by external id, then id; create otherwise
+)
+
+// put normalises, validates and stores r in tx, and appends a change. It
+// returns the action taken. r is updated to the stored form.
+func (s *Store) put(tx *bbolt.Tx, v medmatch.Viewer, r medmatch.Record, mode putMode) (string, error) {
+	if v.Anonymous() {
+		return "", medmatch.CanWrite(v, nil, r)
+	}
+	k := r.Kind()
+	m := r.Base()
+	r.Normalize(s.tax)
+	recs := tx.Bucket(recBucket(k))
+	exts := tx.Bucket(extBucket(k))
+
+	var old medmatch.Record
+	var err error
+	if mode == modeUpsert && m.ExternalID != "" {
+		if id := exts.Get([]byte(m.ExternalID)); id != nil {
+			if m.ID != "" && m.ID != string(id) {
+				return "", medmatch.Errorf(medmatch.ECONFLICT, "external_id", "external id %q belongs to %s %s, not %s", m.ExternalID, k, id, m.ID)
+			}
+			m.ID = string(id)
+		}
+	}
+	if m.ID != "" {
+		if old, err = get(tx, k, m.ID); err != nil {
+			return "", err
+		}
+	}
+	switch {
+	case mode == modeCreate && old != nil:
+		return "", medmatch.Errorf(medmatch.ECONFLICT, "id", "%s %q already exists", k, m.ID)
+	case mode == modeUpdate && (old == nil || !medmatch.CanRead(v, old)):
+		return "", notFound(k, m.ID)
+	case mode == modeUpsert && old != nil && !medmatch.CanRead(v, old):
+		// Do not reveal that a record the viewer cannot read exists.
+		return "", medmatch.Errorf(medmatch.EFORBIDDEN, "id", "cannot write %s %q", k, m.ID)
+	}
+	now := s.now().UTC()
+	action := medmatch.ActionCreate
+	if old == nil {
+		if m.ID == "" {
+			m.ID = medmatch.NewID(k, now)
+		}
+		if m.Version != 0 && mode == modeCreate {
+			return "", medmatch.Errorf(medmatch.EINVALID, "version", "must be empty when creating")
+		}
+		m.Version = 1
+		m.CreatedAt = now
+	} else {
+		action = medmatch.ActionUpdate
+		om := old.Base()
+		if m.Version != 0 && m.Version != om.Version {
+			return "", medmatch.Errorf(medmatch.ECONFLICT, "version", "%s %q is at version %d, not %d: reload and retry", k, m.ID, om.Version, m.Version)
+		}
+		m.Version = om.Version + 1
+		m.CreatedAt = om.CreatedAt
+	}
+	m.UpdatedAt = now
+	medmatch.ApplyDefaults(v, r)
+	if err := r.Validate(s.tax); err != nil {
+		return "", err
+	}
+	if err := medmatch.CanWrite(v, old, r); err != nil {
+		return "", err
+	}
+	if d, ok := r.(*medmatch.Demand); ok {
+		if e, err := get(tx, medmatch.KindEnterprise, d.EnterpriseID); err != nil {
+			return "", err
+		} else if e == nil {
+			return "", medmatch.Errorf(medmatch.EINVALID, "enterprise_id", "no enterprise %q", d.EnterpriseID)
+		}
+	}
+	// External ids are unique per kind.
+	if m.ExternalID != "" {
+		if id := exts.Get([]byte(m.ExternalID)); id != nil && string(id) != m.ID {
+			return "", medmatch.Errorf(medmatch.ECONFLICT, "external_id", "external id %q is taken by %s %s", m.ExternalID, k, id)
+		}
+	}
+	if old != nil {
+		if oe := old.Base().ExternalID; oe != "" && oe != m.ExternalID {
+			if err := exts.Delete([]byte(oe)); err != nil {
+				return "", err
+			}
+		}
+		if err := s.unindex(tx, old); err != nil {
+			return "", err
+		}
+	}
+	if m.ExternalID != "" {
+		if err := exts.Put([]byte(m.ExternalID), []byte(m.ID)); err != nil {
+			return "", err
+		}
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return "", fmt.Errorf("encode %s: %w", k, err)
+	}
+	if err := recs.Put([]byte(m.ID), data); err != nil {
+		return "", err
+	}
+	if err := s.index(tx, r); err != nil {
+		return "", err
+	}
+	return action, s.appendChange(tx, medmatch.Change{Kind: k, ID: m.ID, Op: medmatch.OpPut, At: now})
+}
+
+// index adds r's counters and references; unindex removes them.
+func (s *Store) index(tx *bbolt.Tx, r medmatch.Record) error {
+	if d, ok := r.(*medmatch.Demand); ok {
+		if err := tx.Bucket(bucketRefs).Put(refKey(d), nil); err != nil {
+			return err
+		}
+	}
+	return bump(tx.Bucket(bucketCounts), countKeys(r), 1)
+}
+
+func (s *Store) unindex(tx *bbolt.Tx, r medmatch.Record) error {
+	if d, ok := r.(*medmatch.Demand); ok {
+		if err := tx.Bucket(bucketRefs).Delete(refKey(d)); err != nil {
+			return err
+		}
+	}
+	return bump(tx.Bucket(bucketCounts), countKeys(r), -1)
+}
+
+func refKey(d *medmatch.Demand) []byte { return []byte(d.EnterpriseID + "\x00" + d.ID) }
+
+func (s *Store) appendChange(tx *bbolt.Tx, c medmatch.Change) error {
+	b := tx.Bucket(bucketChanges)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	c.Seq = seq
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return b.Put(seqKey(seq), data)
+}
+
+func seqKey(seq uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
+}
+
+// update runs fn in a write transaction and wakes Wait callers when the
+// commit appended changes.
+func (s *Store) update(fn func(tx *bbolt.Tx) error) error {
+	var head uint64
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		head = tx.Bucket(bucketChanges).Sequence()
+		return nil
+	})
+	if err == nil && head > s.head.Load() {
+		s.head.Store(head)
+		s.mu.Lock()
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// Create implements medmatch.Store.
+func (s *Store) Create(ctx context.Context, v medmatch.Viewer, r medmatch.Record) (medmatch.Record, error) {
+	err := s.update(func(tx *bbolt.Tx) error {
+		_, err := s.put(tx, v, r, modeCreate)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Update implements medmatch.Store.
+func (s *Store) Update(ctx context.Context, v medmatch.Viewer, r medmatch.Record) (medmatch.Record, error) {
+	if r.Base().ID == "" {
+		return nil, medmatch.Errorf(medmatch.EINVALID, "id", "is required to update")
+	}
+	err := s.update(func(tx *bbolt.Tx) error {
+		_, err := s.put(tx, v, r, modeUpdate)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Delete implements medmatch.Store.
+func (s *Store) Delete(ctx context.Context, v medmatch.Viewer, k medmatch.Kind, id string) error {
+	if !k.Valid() {
+		return medmatch.Errorf(medmatch.EINVALID, "type", "unknown record type %q", k)
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		old, err := get(tx, k, id)
+		if err != nil {
+			return err
+		}
+		if old == nil || (!v.Anonymous() && !medmatch.CanRead(v, old)) {
+			return notFound(k, id)
+		}
+		if err := medmatch.CanWrite(v, old, nil); err != nil {
+			return err
+		}
+		if k == medmatch.KindEnterprise {
+			c := tx.Bucket(bucketRefs).Cursor()
+			prefix := []byte(id + "\x00")
+			if key, _ := c.Seek(prefix); key != nil && len(key) > len(prefix) && string(key[:len(prefix)]) == string(prefix) {
+				return medmatch.Errorf(medmatch.ECONFLICT, "id", "enterprise %q still has demands (e.g. %s); delete them first", id, key[len(prefix):])
+			}
+		}
+		if ext := old.Base().ExternalID; ext != "" {
+			if err := tx.Bucket(extBucket(k)).Delete([]byte(ext)); err != nil {
+				return err
+			}
+		}
+		if err := s.unindex(tx, old); err != nil {
+			return err
+		}
+		if err := tx.Bucket(recBucket(k)).Delete([]byte(id)); err != nil {
+			return err
+		}
+		return s.appendChange(tx, medmatch.Change{Kind: k, ID: id, Op: medmatch.OpDelete, At: s.now().UTC()})
+	})
+}
+
+var errRollback = errors.New("rollback")
+
+// Import implements medmatch.Store. All records are written in one
+// transaction. put checks everything before it writes anything, so a
+// rejected record leaves no trace: with SkipInvalid the others are
+// committed; without it one rejected record rolls back the lot; with DryRun
+// everything is rolled back after the report is made.
+func (s *Store) Import(ctx context.Context, v medmatch.Viewer, recs []medmatch.Record, opt medmatch.ImportOptions) (*medmatch.ImportResult, error) {
+	if v.Anonymous() {
+		return nil, medmatch.CanWrite(v, nil, nil)
+	}
+	var res *medmatch.ImportResult
+	given := make([]string, len(recs))
+	err := s.update(func(tx *bbolt.Tx) error {
+		res = &medmatch.ImportResult{DryRun: opt.DryRun, Rows: make([]medmatch.ImportRow, len(recs))}
+		if opt.IfEmpty {
+			for _, k := range medmatch.Kinds {
+				if count(tx.Bucket(bucketCounts), string(k)+"|all") > 0 {
+					res.Skipped = true
+					res.Rows = nil
+					return nil
+				}
+			}
+		}
+		for n, i := range sortedKinds(recs) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if opt.Progress != nil && n%1000 == 0 {
+				opt.Progress(n)
+			}
+			r := recs[i]
+			given[i] = r.Base().ID
+			row := medmatch.ImportRow{Index: i, Kind: r.Kind()}
+			action, err := s.put(tx, v, r, modeUpsert)
+			row.ID = r.Base().ID
+			if err != nil {
+				var me *medmatch.Error
+				if !errors.As(err, &me) {
+					return err
+				}
+				row.Action, row.Error = medmatch.ActionReject, me
+				res.Rejected++
+			} else {
+				row.Action = action
+				if action == medmatch.ActionCreate {
+					res.Created++
+				} else {
+					res.Updated++
+				}
+			}
+			res.Rows[i] = row
+		}
+		if opt.Progress != nil {
+			opt.Progress(len(recs))
+		}
+		res.Seq = tx.Bucket(bucketChanges).Sequence()
+		if opt.DryRun || (res.Rejected > 0 && !opt.SkipInvalid) {
+			return errRollback
+		}
+		return nil
+	})
+	if errors.Is(err, errRollback) {
+		// Nothing was written: generated ids were never stored.
+		res.Seq = 0
+		for i := range res.Rows {
+			if res.Rows[i].Action == medmatch.ActionCreate {
+				res.Rows[i].ID = given[i]
+			}
+		}
+		return res, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -1,0 +1,403 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/importer"
+	"github.com/medmatch/medmatch/indexer"
+)
+
+func runImport(ctx context.Context, std IO, args []string) error {
+	var c common
+	fs := newFlags("import", "FILE [flags]", `
+Imports catalogue records from FILE ("-" reads standard input).
+
+Formats (from the file extension, or --format):
+  jsonl  one JSON object per line, fields as in the API; "type" names the
+         record kind (achievement, need, team, enterprise, demand) unless
+         --type gives it for every row
+  csv    a header row of field names (title, description, institution,
+         specialty, fields, maturity, ip.type or ip_type, price.min or
+         price_min, ...); list fields separate items with ; or 、
+
+A record whose external_id (or id) exists is updated; others are created.
+By default the import is all or nothing: one bad row and nothing is written.
+Every bad row is reported as FILE:LINE: FIELD: REASON. Exit code 2 when rows
+are rejected. While 'medmatch serve' holds the data dir, the import goes
+through it.`, std.Err)
+	c.register(fs)
+	format := fs.String("format", "", "input format: jsonl or csv (default: from the file name)")
+	kind := fs.String("type", "", "record kind of rows that do not name one: achievement, need, team, enterprise, demand")
+	skip := fs.Bool("skip-invalid", false, "store the valid rows and report the others")
+	dry := fs.Bool("dry-run", false, "report what would be created, updated or rejected; write nothing")
+	jsonOut := fs.Bool("json", false, "print the full report as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one FILE (see --help)")
+	}
+	if err := checkRedis(); err != nil {
+		return err
+	}
+	name := pos[0]
+	fmtName := *format
+	if fmtName == "" {
+		fmtName = name
+	}
+	f, err := importer.FormatOf(fmtName)
+	if err != nil {
+		return usagef("%s", describe(err))
+	}
+	opt := importer.Options{SkipInvalid: *skip, DryRun: *dry}
+	if *kind != "" {
+		if opt.Kind, err = medmatch.ParseKind("type", *kind); err != nil {
+			return usagef("--type: %s", medmatch.ErrorMessage(err))
+		}
+	}
+	var in io.Reader = std.In
+	var size int64 = -1
+	if name != "-" {
+		file, err := os.Open(name)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		defer file.Close()
+		in = file
+		if st, err := file.Stat(); err == nil {
+			size = st.Size()
+		}
+	}
+	tgt, err := connect(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	defer tgt.Close()
+
+	var rep importer.Report
+	if tgt.remote != nil {
+		q := url.Values{"format": {string(f)}, "name": {filepath.Base(name)}}
+		if opt.Kind != "" {
+			q.Set("type", string(opt.Kind))
+		}
+		q.Set("skip_invalid", strconv.FormatBool(*skip))
+		q.Set("dry_run", strconv.FormatBool(*dry))
+		body := in
+		if bar := newBar(std.Err, size, "uploading"); bar != nil {
+			r := progressbar.NewReader(in, bar)
+			body = &r
+		}
+		var answer struct {
+			importer.Report
+			Inner *importer.Report `json:"report"`
+		}
+		err := tgt.remote.do(ctx, http.MethodPost, "/api/v1/import?"+q.Encode(), body, "application/octet-stream", &answer)
+		if answer.Inner != nil {
+			rep = *answer.Inner
+		} else {
+			rep = answer.Report
+		}
+		if err != nil && rep.Rows == nil {
+			return err
+		}
+	} else {
+		var bar *progressbar.ProgressBar
+		opt.Progress = func(done, total int) {
+			if bar == nil && total >= 5000 {
+				bar = newBar(std.Err, int64(total), "importing")
+			}
+			if bar != nil {
+				bar.Set(done)
+			}
+		}
+		r, err := importer.Import(ctx, tgt.store, medmatch.System, name, in, f, opt)
+		if err != nil {
+			return err
+		}
+		if bar != nil {
+			bar.Finish()
+		}
+		rep = *r
+	}
+	return printReport(std, &rep, *jsonOut)
+}
+
+func printReport(std IO, rep *importer.Report, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(std.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		if rep.DryRun {
+			for _, row := range rep.Rows {
+				if row.Error == nil {
+					fmt.Fprintf(std.Out, "%s:%d: would %s %s %s\n", rep.File, row.Line, row.Action, row.Kind, row.ID)
+				}
+			}
+		}
+		for _, p := range rep.Problems() {
+			fmt.Fprintln(std.Err, p)
+		}
+		verb := "imported"
+		switch {
+		case rep.DryRun:
+			verb = "dry run"
+		case !rep.Written && rep.Rejected > 0:
+			verb = "nothing written"
+		}
+		fmt.Fprintf(std.Out, "%s: %s: %d created, %d updated, %d rejected\n", rep.File, verb, rep.Created, rep.Updated, rep.Rejected)
+	}
+	if rep.Rejected > 0 {
+		if !rep.Written && !rep.DryRun {
+			return usagef("%d row(s) rejected; nothing was written (fix them, or use --skip-invalid)", rep.Rejected)
+		}
+		return usagef("%d row(s) rejected", rep.Rejected)
+	}
+	return nil
+}
+
+// newBar returns a progress bar on w when w is a terminal, else nil.
+func newBar(w io.Writer, max int64, what string) *progressbar.ProgressBar {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || max <= 0 {
+		return nil
+	}
+	return progressbar.NewOptions64(max, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))
+}
+
+func runSearch(ctx context.Context, std IO, args []string) error {
+	var c common
+	fs := newFlags("search", "QUERY [flags]", `
+Searches the catalogue as an anonymous user (or as the owner of --key) and
+prints the hits with highlighted fragments ([...] marks matched words).
+A QUERY that starts with '-' goes after "--".`, std.Err)
+	c.register(fs)
+	types := fs.String("type", "", "comma-separated record kinds to search (default all)")
+	limit := fs.Int("limit", indexer.DefaultLimit, fmt.Sprintf("hits to show (1..%d)", indexer.MaxLimit))
+	op := fs.String("operator", "", "how query words combine: or (default), and")
+	key := fs.String("key", os.Getenv("MEDMATCH_KEY"), "search as the owner of this API key (env MEDMATCH_KEY)")
+	jsonOut := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("want a QUERY (see --help)")
+	}
+	if err := checkRedis(); err != nil {
+		return err
+	}
+	req := indexer.Request{Query: strings.Join(pos, " "), Limit: *limit, Operator: *op}
+	if *types != "" {
+		for _, t := range strings.Split(*types, ",") {
+			k, err := medmatch.ParseKind("type", t)
+			if err != nil {
+				return usagef("--type: %s", medmatch.ErrorMessage(err))
+			}
+			req.Kinds = append(req.Kinds, k)
+		}
+	}
+	tgt, err := connect(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	defer tgt.Close()
+	var res indexer.Result
+	if tgt.remote != nil {
+		q := url.Values{"q": {req.Query}, "limit": {strconv.Itoa(req.Limit)}}
+		if *types != "" {
+			q.Set("type", *types)
+		}
+		if *op != "" {
+			q.Set("operator", *op)
+		}
+		cl := *tgt.remote
+		cl.token = *key
+		var raw struct {
+			indexer.Result
+			Hits []json.RawMessage `json:"hits"`
+		}
+		if err := cl.do(ctx, http.MethodGet, "/api/v1/search?"+q.Encode(), nil, "", &raw); err != nil {
+			return err
+		}
+		res = raw.Result
+		res.Hits = nil
+		for _, h := range raw.Hits {
+			var hit struct {
+				indexer.Hit
+				Record json.RawMessage `json:"record"`
+			}
+			if err := json.Unmarshal(h, &hit); err != nil {
+				return err
+			}
+			hit.Hit.Record, _ = medmatch.DecodeRecord(hit.Kind, hit.Record)
+			res.Hits = append(res.Hits, hit.Hit)
+		}
+	} else {
+		v := medmatch.Viewer{}
+		if *key != "" {
+			k, err := tgt.store.KeyByHash(ctx, medmatch.HashKey(*key))
+			if err != nil {
+				return medmatch.Errorf(medmatch.EUNAUTHORIZED, "key", "unknown API key")
+			}
+			v = k.Viewer()
+		}
+		ix, err := indexer.Open(ctx, indexer.Dir(c.data), tgt.store, indexer.Options{})
+		if err != nil {
+			return err
+		}
+		defer ix.Close()
+		r, err := ix.Search(ctx, v, req)
+		if err != nil {
+			return err
+		}
+		res = *r
+	}
+	if *jsonOut {
+		enc := json.NewEncoder(std.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintf(std.Out, "%d hits for %q (words: %s) in %.1f ms\n", res.Total, res.Query, strings.Join(res.Terms, " "), res.TookMS)
+	for i, h := range res.Hits {
+		fmt.Fprintf(std.Out, "\n%2d. [%s %s] %s  (%.2f)\n", i+1, h.Kind, h.ID, h.Title, h.Score)
+		for _, field := range []string{"title", "summary", "description", "problem", "expertise", "profile", "institution", "team", "hospital"} {
+			for _, frag := range h.Highlights[field] {
+				if field == "title" {
+					continue
+				}
+				fmt.Fprintf(std.Out, "    %s: %s\n", field, plain(frag))
+			}
+		}
+	}
+	return nil
+}
+
+// plain turns a highlight fragment into terminal text: [word] for <mark>.
+func plain(s string) string {
+	s = strings.NewReplacer("<mark>", "[", "</mark>", "]", "\n", " ").Replace(s)
+	return htmlUnescape(s)
+}
+
+func htmlUnescape(s string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&#34;", `"`, "&#39;", "'", "&amp;", "&").Replace(s)
+}
+
+func runReindex(ctx context.Context, std IO, args []string) error {
+	var c common
+	fs := newFlags("reindex", "[flags]", `
+Rebuilds the search index from the store. The old index answers searches
+until the new one is swapped in. Goes through the server when one runs.`, std.Err)
+	c.register(fs)
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if err := checkRedis(); err != nil {
+		return err
+	}
+	tgt, err := connect(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	defer tgt.Close()
+	if tgt.remote != nil {
+		var out map[string]any
+		if err := tgt.remote.do(ctx, http.MethodPost, "/api/v1/admin/reindex", nil, "", &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Out, "reindexed %v documents in %v ms (through %s)\n", out["docs"], out["took_ms"], tgt)
+		return nil
+	}
+	log, err := c.logger(std.Err)
+	if err != nil {
+		return err
+	}
+	ix, err := indexer.Open(ctx, indexer.Dir(c.data), tgt.store, indexer.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	if err := ix.Rebuild(ctx); err != nil {
+		return err
+	}
+	n, _ := ix.DocCount()
+	fmt.Fprintf(std.Out, "reindexed %d documents\n", n)
+	return nil
+}
+
+func runKey(ctx context.Context, std IO, args []string) error {
+	var c common
+	fs := newFlags("key", "add --role ROLE [--enterprise ID | --institution NAME] [flags]", `
+Creates an API key and prints it, alone, on standard output. It is shown
+once: the store keeps only its hash. Roles: `+roles()+`.
+A key has every right of its role: enterprise keys see their enterprise's
+private demands, institution keys their institution's drafts.`, std.Err)
+	c.register(fs)
+	role := fs.String("role", "", "role: "+roles())
+	ent := fs.String("enterprise", "", "enterprise id (role enterprise)")
+	inst := fs.String("institution", "", "institution name (role institution)")
+	name := fs.String("name", "", "a label for the key")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || pos[0] != "add" {
+		return usagef("want `medmatch key add --role ROLE` (see --help)")
+	}
+	if err := checkRedis(); err != nil {
+		return err
+	}
+	v := medmatch.Viewer{Role: medmatch.Role(*role), Enterprise: *ent, Institution: *inst}
+	if err := v.Validate(); err != nil {
+		return usagef("--%s", describe(err))
+	}
+	tgt, err := connect(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	defer tgt.Close()
+	if tgt.remote != nil {
+		body, _ := json.Marshal(map[string]string{"role": *role, "enterprise": *ent, "institution": *inst, "name": *name})
+		var out struct {
+			Key string `json:"key"`
+		}
+		if err := tgt.remote.do(ctx, http.MethodPost, "/api/v1/keys", strings.NewReader(string(body)), "application/json", &out); err != nil {
+			return err
+		}
+		fmt.Fprintln(std.Out, out.Key)
+		return nil
+	}
+	if v.Role == medmatch.RoleEnterprise {
+		if _, err := tgt.store.Get(ctx, medmatch.System, medmatch.KindEnterprise, v.Enterprise); err != nil {
+			return usagef("--enterprise: no enterprise %q", v.Enterprise)
+		}
+	}
+	k, secret, err := medmatch.NewKey(v, *name, nowUTC())
+	if err != nil {
+		return err
+	}
+	if err := tgt.store.CreateKey(ctx, medmatch.System, k); err != nil {
+		return err
+	}
+	fmt.Fprintln(std.Out, secret)
+	return nil
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/bolt"
+	"github.com/medmatch/medmatch/dict"
+)
+
+// serverFile is written into the data dir by `serve` so that other commands
+// can reach it. It holds a token that the server accepts as an admin key:
+// the file is readable only by its owner, so only a user who can read the
+// data dir (and so the store) can use it.
+const serverFileName = "server.json"
+
+type serverInfo struct {
+	Addr     string    `json:"addr"`
+	PID      int       `json:"pid"`
+	Instance string    `json:"instance"`
+	Token    string    `json:"token"`
+	Started  time.Time `json:"started"`
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func writeServerFile(dir string, info serverInfo) error {
+	data, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, serverFileName+".tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, serverFileName))
+}
+
+func readServerFile(dir string) *serverInfo {
+	data, err := os.ReadFile(filepath.Join(dir, serverFileName))
+	if err != nil {
+		return nil
+	}
+	var info serverInfo
+	if json.Unmarshal(data, &info) != nil || info.Addr == "" {
+		return nil
+	}
+	return &info
+}
+
+// liveServer returns the server named by the data dir's address file if it
+// answers as that instance; a stale file left by a crash is ignored.
+func liveServer(ctx context.Context, dir string) *client {
+	info := readServerFile(dir)
+	if info == nil {
+		return nil
+	}
+	c := newClient(info.Addr, info.Token)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var got struct {
+		Instance string `json:"instance"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/server", nil, "", &got); err != nil || got.Instance != info.Instance {
+		return nil
+	}
+	return c
+}
+
+// openStore opens the embedded store of dir. When another process holds it,
+// the error names that process (from the address file) in one line.
+func openStore(dir string) (*bolt.Store, error) {
+	tax, err := dict.Taxonomy()
+	if err != nil {
+		return nil, err
+	}
+	s, err := bolt.Open(dir, bolt.Options{Taxonomy: tax})
+	if errors.Is(err, bolt.ErrLocked) {
+		if info := readServerFile(dir); info != nil {
+			return nil, medmatch.Errorf(medmatch.ECONFLICT, "data",
+				"data dir %s is held by medmatch serve (pid %d, http://%s), which does not answer; stop it or wait until it is ready", dir, info.PID, info.Addr)
+		}
+		return nil, medmatch.Errorf(medmatch.ECONFLICT, "data", "data dir %s is in use by another process", dir)
+	}
+	return s, err
+}
+
+// target is where a command acts: a running server, or the store opened
+// directly when no server holds the data dir.
+type target struct {
+	remote *client
+	store  *bolt.Store
+}
+
+func connect(ctx context.Context, dir string) (*target, error) {
+	if c := liveServer(ctx, dir); c != nil {
+		return &target{remote: c}, nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, bolt.FileName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	s, err := openStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &target{store: s}, nil
+}
+
+func (t *target) Close() error {
+	if t.store != nil {
+		return t.store.Close()
+	}
+	return nil
+}
+
+func (t *target) String() string {
+	if t.remote != nil {
+		return "server " + t.remote.base
+	}
+	return "store " + t.store.Path()
+}
+
+
+
+func nowUTC() time.Time { return time.Now().UTC() }

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/api"
+	"github.com/medmatch/medmatch/bolt"
+	"github.com/medmatch/medmatch/dict"
+	"github.com/medmatch/medmatch/fixtures"
+	"github.com/medmatch/medmatch/indexer"
+)
+
+// drainTimeout is how long shutdown waits for requests in flight; well
+// under the 30 s most process supervisors allow before a hard kill.
+const drainTimeout = 10 * time.Second
+
+// Server is a running `medmatch serve`: tests start it on :0 in a temp dir.
+type Server struct {
+	Data string
+	Addr string // listen address; the bound one after Open
+	Demo bool
+	Log  *slog.Logger
+
+	store *bolt.Store
+	index *indexer.Index
+	api   *api.Server
+	http  *http.Server
+	ln    net.Listener
+	done  chan error
+	stop  context.CancelFunc
+}
+
+// Open takes the data dir, starts listening (so /healthz answers 503 while
+// loading), loads the demo catalogue if asked, opens the index, and marks
+// the server ready. It returns when the server is ready.
+func (s *Server) Open(ctx context.Context) error {
+	start := time.Now()
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(s.Data, 0o755); err != nil {
+		return err
+	}
+	store, err := openStore(s.Data)
+	if err != nil {
+		return err
+	}
+	s.store = store
+	// Listen before the slow steps so a port in use is reported at once.
+	s.ln, err = net.Listen("tcp", s.Addr)
+	if err != nil {
+		store.Close()
+		return medmatch.Errorf(medmatch.ECONFLICT, "addr", "cannot listen on %s: %v", s.Addr, errors.Unwrap(err))
+	}
+	s.Addr = s.ln.Addr().String()
+	info := serverInfo{Addr: s.Addr, PID: os.Getpid(), Instance: randomHex(8), Token: randomHex(24), Started: time.Now().UTC()}
+	s.api = api.New(api.Config{Store: store, Logger: s.Log, Instance: info.Instance, LocalToken: info.Token})
+	s.http = &http.Server{Handler: s.api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn)}
+	s.done = make(chan error, 1)
+	go func() { s.done <- s.http.Serve(s.ln) }()
+	if err := writeServerFile(s.Data, info); err != nil {
+		s.Close()
+		return fmt.Errorf("write %s: %w", serverFileName, err)
+	}
+	s.Log.Info("listening", "addr", "http://"+s.Addr, "data", s.Data)
+
+	if s.Demo {
+		if err := s.loadDemo(ctx); err != nil {
+			s.Close()
+			return err
+		}
+	}
+	if _, err := dict.Default(); err != nil {
+		s.Close()
+		return err
+	}
+	ix, err := indexer.Open(ctx, indexer.Dir(s.Data), store, indexer.Options{Logger: s.Log})
+	if err != nil {
+		s.Close()
+		return err
+	}
+	s.index = ix
+	fctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	go ix.Follow(fctx)
+	s.api.SetIndex(ix)
+	n, _ := ix.DocCount()
+	s.Log.Info("ready", "addr", "http://"+s.Addr, "docs", n, "seq", ix.Applied(), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// loadDemo imports the demo catalogue when the store holds no catalogue
+// records; the check and the import are one transaction.
+func (s *Server) loadDemo(ctx context.Context) error {
+	recs, err := fixtures.Records()
+	if err != nil {
+		return err
+	}
+	res, err := s.store.Import(ctx, medmatch.System, recs, medmatch.ImportOptions{IfEmpty: true})
+	if err != nil {
+		return fmt.Errorf("load demo catalogue: %w", err)
+	}
+	if res.Skipped {
+		s.Log.Info("demo catalogue not loaded: the store already holds records")
+		return nil
+	}
+	if res.Rejected > 0 {
+		return fmt.Errorf("load demo catalogue: %d records rejected", res.Rejected)
+	}
+	s.Log.Info("demo catalogue loaded", "records", res.Created)
+	return nil
+}
+
+// Wait blocks until the server stops serving.
+func (s *Server) Wait() error {
+	err := <-s.done
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close drains requests, stops following the change feed, removes the
+// address file and releases the data dir.
+func (s *Server) Close() error {
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		if err := s.http.Shutdown(ctx); err != nil {
+			s.http.Close()
+		}
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	if info := readServerFile(s.Data); info != nil && info.Addr == s.Addr && info.PID == os.Getpid() {
+		os.Remove(filepath.Join(s.Data, serverFileName))
+	}
+	var err error
+	if s.index != nil {
+		err = s.index.Close()
+	}
+	if s.store != nil {
+		if cerr := s.store.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+func runServe(ctx context.Context, std IO, args []string) error {
+	var c common
+	fs := newFlags("serve", "[flags]", `
+Runs the JSON API on --addr. With --demo, loads the demo catalogue (fixtures/)
+when the store holds no catalogue records, and does nothing otherwise. The
+server holds the data dir: other commands talk to it while it runs.`, std.Err)
+	c.register(fs)
+	addr := fs.String("addr", envOr("MEDMATCH_ADDR", "127.0.0.1:8080"), "listen address (env MEDMATCH_ADDR)")
+	demo := fs.Bool("demo", false, "load the demo catalogue into an empty store")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if err := checkRedis(); err != nil {
+		return err
+	}
+	log, err := c.logger(std.Err)
+	if err != nil {
+		return err
+	}
+	log.Info("config", "data", c.data, "addr", *addr, "demo", *demo, "log_level", c.logLevel)
+	s := &Server{Data: c.data, Addr: *addr, Demo: *demo, Log: log}
+	if err := s.Open(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "drain", drainTimeout)
+	case err := <-s.done:
+		s.done <- err
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	return s.Wait()
+}

@@ -1,0 +1,268 @@
+package dict
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-ego/gse"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Mode selects how text is cut.
+type Mode int
+
+const (
+	// Index cuts precisely and adds each word's sub-words (心肌梗死 → 心肌,
+	// 梗死) at the word's position, and the hyphen-less form of codes
+	// (pd-1 → pd1), so that queries for the parts find the whole.
+	Index Mode = iota
+	// Query cuts precisely, without sub-words: a query for 心肌梗死 asks
+	// for that word, not for 心肌 or 梗死 alone.
+	Query
+)
+
+// Token is one term of analysed text.
+type Token struct {
+	// Term is the normalised term (NFKC, lower case).
+	Term []byte
+	// Start and End are byte offsets into the original, un-normalised input:
+	// input[Start:End] is the text the term came from.
+	Start, End int
+	// Position is 1-based; sub-words share their word's position.
+	Position int
+	// Sub marks a sub-word or variant of the preceding word.
+	Sub bool
+}
+
+// Analyzer segments Chinese medical text. It is safe for concurrent use.
+type Analyzer struct {
+	seg   *gse.Segmenter
+	stop  map[string]bool
+	words int
+}
+
+// Words is the number of words in the segmenter's dictionary.
+func (a *Analyzer) Words() int { return a.words }
+
+// IsStop reports whether term is a stop word.
+func (a *Analyzer) IsStop(term string) bool { return a.stop[term] }
+
+// Tokens analyses input. Punctuation, spaces and stop words produce no
+// token; a punctuation mark or line break leaves a gap of one position, so
+// phrases do not match across sentence boundaries, while a removed stop word
+// leaves none (in Chinese, 治疗的方法 should match the phrase 治疗方法).
+func (a *Analyzer) Tokens(input []byte, mode Mode) []Token {
+	if len(input) == 0 {
+		return nil
+	}
+	text, offs := normalize(input)
+	orig := func(s, e int) (int, int) {
+		if offs == nil {
+			return s, e
+		}
+		return offs[s].start, offs[e-1].end
+	}
+	segs := a.seg.Segment(text)
+	out := make([]Token, 0, len(segs)+len(segs)/2)
+	pos := 0
+	gap := false
+	for i := 0; i < len(segs); i++ {
+		s, e := segs[i].Start(), segs[i].End()
+		// Keep codes whole: alnum ('-' | '.') alnum … with nothing between.
+		code := false
+		if isAlnumRun(text[s:e]) {
+			for i+2 < len(segs) && isJoiner(text[segs[i+1].Start():segs[i+1].End()]) && isAlnumRun(text[segs[i+2].Start():segs[i+2].End()]) {
+				e = segs[i+2].End()
+				i += 2
+				code = true
+			}
+		}
+		term := text[s:e]
+		if !hasWordRune(term) {
+			if pos > 0 && isBreak(term) {
+				gap = true
+			}
+			continue
+		}
+		if a.stop[string(term)] {
+			continue
+		}
+		pos++
+		if gap {
+			pos++
+			gap = false
+		}
+		os, oe := orig(s, e)
+		out = append(out, Token{Term: term, Start: os, End: oe, Position: pos})
+		if mode != Index {
+			continue
+		}
+		if code || isCode(term) {
+			if v := dehyphen(term); v != nil {
+				out = append(out, Token{Term: v, Start: os, End: oe, Position: pos, Sub: true})
+			}
+			continue
+		}
+		out = a.subwords(out, text, segs[i].Token(), s, pos, orig)
+	}
+	return out
+}
+
+// subwords appends the search-mode sub-words of tok (which starts at byte
+// base of text), recursively; gse gives their offsets relative to the parent.
+func (a *Analyzer) subwords(out []Token, text []byte, tok *gse.Token, base, pos int, orig func(int, int) (int, int)) []Token {
+	for _, sub := range tok.Segments() {
+		s, e := base+sub.Start(), base+sub.End()
+		term := text[s:e]
+		if utf8.RuneCount(term) < 2 {
+			// Single characters would match nearly every document; a query
+			// for one character still finds words that are one character.
+			continue
+		}
+		if hasWordRune(term) && !a.stop[string(term)] {
+			os, oe := orig(s, e)
+			out = append(out, Token{Term: term, Start: os, End: oe, Position: pos, Sub: true})
+		}
+		out = a.subwords(out, text, sub.Token(), s, pos, orig)
+	}
+	return out
+}
+
+// Terms returns the query-mode terms of s as strings.
+func (a *Analyzer) Terms(s string) []string {
+	toks := a.Tokens([]byte(s), Query)
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = string(t.Term)
+	}
+	return out
+}
+
+type span struct{ start, end int }
+
+// normalize returns the NFKC, lower-cased form of in. When that differs from
+// in, it also returns, for every byte of the result, the span of in it came
+// from; nil means the result is in itself.
+func normalize(in []byte) ([]byte, []span) {
+	if norm.NFKC.QuickSpan(in) == len(in) && !hasUpper(in) {
+		return in, nil
+	}
+	out := make([]byte, 0, len(in))
+	offs := make([]span, 0, len(in))
+	var buf [utf8.UTFMax]byte
+	var seg []byte
+	for start := 0; start < len(in); {
+		// One normalisation segment: a starter and what combines with it.
+		n := norm.NFKC.NextBoundary(in[start:], true)
+		if n <= 0 {
+			n = len(in) - start
+		}
+		end := start + n
+		seg = norm.NFKC.Append(seg[:0], in[start:end]...)
+		for len(seg) > 0 {
+			r, w := utf8.DecodeRune(seg)
+			seg = seg[w:]
+			if r == utf8.RuneError && w <= 1 {
+				// Invalid input byte: keep it, so offsets stay exact.
+				out = append(out, '?')
+				offs = append(offs, span{start, end})
+				continue
+			}
+			w = utf8.EncodeRune(buf[:], unicode.ToLower(r))
+			out = append(out, buf[:w]...)
+			for range w {
+				offs = append(offs, span{start, end})
+			}
+		}
+		start = end
+	}
+	return out, offs
+}
+
+func hasUpper(b []byte) bool {
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			if 'A' <= b[i] && b[i] <= 'Z' {
+				return true
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if unicode.IsUpper(r) {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
+func isAlnumRun(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// isCode reports whether term is a Latin/digit code such as pd-1 or 3.0t.
+func isCode(term []byte) bool {
+	alnum := false
+	for _, c := range term {
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			alnum = true
+		case c == '-' || c == '.':
+		default:
+			return false
+		}
+	}
+	return alnum
+}
+
+func isJoiner(b []byte) bool { return len(b) == 1 && (b[0] == '-' || b[0] == '.') }
+
+// dehyphen returns term without '-' when it has one (pd-1 → pd1), else nil.
+func dehyphen(term []byte) []byte {
+	var v []byte
+	for i, c := range term {
+		if c == '-' {
+			if v == nil {
+				v = append(make([]byte, 0, len(term)), term[:i]...)
+			}
+			continue
+		}
+		if v != nil {
+			v = append(v, c)
+		}
+	}
+	return v
+}
+
+func hasWordRune(b []byte) bool {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if unicode.IsLetter(r) || unicode.IsNumber(r) {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
+// isBreak reports whether a non-word token ends a clause or sentence.
+func isBreak(b []byte) bool {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		switch r {
+		case '。', '，', '；', '：', '！', '？', '、', ',', ';', ':', '!', '?', '\n', '(', ')', '（', '）', '"', '“', '”', '《', '》', '[', ']', '【', '】':
+			return true
+		}
+		i += n
+	}
+	return false
+}

@@ -1,0 +1,461 @@
+// Package importer reads catalogue records from JSONL and CSV files and
+// writes them through the Store's Import, reporting every bad row as
+// file:line: field: reason. The CLI and the HTTP API both use it, so an
+// import means the same wherever it is made.
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/medmatch/medmatch"
+)
+
+// Format is an input format.
+type Format string
+
+// Formats.
+const (
+	JSONL Format = "jsonl" // one JSON object per line; "type" names the record kind
+	CSV   Format = "csv"   // a header row of field names, then one record per row
+)
+
+// Formats lists the accepted formats, for help texts.
+var Formats = []Format{JSONL, CSV}
+
+// MaxLineBytes bounds one JSONL line or CSV record.
+const MaxLineBytes = 1 << 20
+
+// FormatOf returns the format named by a file name's extension or a media
+// type, or EUNSUPPORTED.
+func FormatOf(name string) (Format, error) {
+	n := strings.ToLower(name)
+	if i := strings.IndexByte(n, ';'); i >= 0 {
+		n = strings.TrimSpace(n[:i])
+	}
+	switch {
+	case n == "jsonl", n == "ndjson", strings.HasSuffix(n, ".jsonl"), strings.HasSuffix(n, ".ndjson"),
+		n == "application/x-ndjson", n == "application/jsonl", n == "application/x-jsonlines":
+		return JSONL, nil
+	case n == "csv", strings.HasSuffix(n, ".csv"), n == "text/csv":
+		return CSV, nil
+	}
+	return "", medmatch.Errorf(medmatch.EUNSUPPORTED, "format", "cannot tell the format of %q (want .jsonl or .csv, or --format jsonl|csv)", filepath.Base(name))
+}
+
+// Row is one parsed record and where it came from.
+type Row struct {
+	Line   int
+	Record medmatch.Record
+}
+
+// RowReport says what happened to one input row.
+type RowReport struct {
+	Line   int             `json:"line"`
+	Kind   medmatch.Kind   `json:"type,omitempty"`
+	ID     string          `json:"id,omitempty"`
+	Action string          `json:"action"` // create, update, reject, or skip (valid, but not written)
+	Error  *medmatch.Error `json:"error,omitempty"`
+}
+
+// ActionSkip marks a valid row that was not written because other rows of
+// an all-or-nothing import were rejected.
+const ActionSkip = "skip"
+
+// Report is the outcome of an import.
+type Report struct {
+	File     string      `json:"file"`
+	Created  int         `json:"created"`
+	Updated  int         `json:"updated"`
+	Rejected int         `json:"rejected"`
+	DryRun   bool        `json:"dry_run,omitempty"`
+	Written  bool        `json:"written"` // false when nothing was stored
+	Seq      uint64      `json:"seq,omitempty"`
+	Rows     []RowReport `json:"rows"`
+}
+
+// Problems returns the rejected rows as "file:line: field: reason" lines.
+func (r *Report) Problems() []string {
+	var out []string
+	for _, row := range r.Rows {
+		if row.Error == nil {
+			continue
+		}
+		if row.Error.Field != "" {
+			out = append(out, fmt.Sprintf("%s:%d: %s: %s", r.File, row.Line, row.Error.Field, row.Error.Message))
+		} else {
+			out = append(out, fmt.Sprintf("%s:%d: %s", r.File, row.Line, row.Error.Message))
+		}
+	}
+	return out
+}
+
+// Options control an import.
+type Options struct {
+	Kind        medmatch.Kind // kind of rows that do not name one; "" requires a type on every row
+	SkipInvalid bool          // store the good rows, report the bad
+	DryRun      bool          // report only
+	Progress    func(done, total int)
+}
+
+// Parse reads every row of in. Rows that cannot be parsed are returned as
+// rejected RowReports; the others as Rows.
+func Parse(in io.Reader, f Format, kind medmatch.Kind) ([]Row, []RowReport, error) {
+	if kind != "" && !kind.Valid() {
+		return nil, nil, medmatch.Errorf(medmatch.EINVALID, "type", "unknown record type %q", kind)
+	}
+	switch f {
+	case JSONL:
+		return parseJSONL(in, kind)
+	case CSV:
+		return parseCSV(in, kind)
+	}
+	return nil, nil, medmatch.Errorf(medmatch.EUNSUPPORTED, "format", "unknown format %q (want jsonl, csv)", f)
+}
+
+func reject(line int, field, format string, args ...any) RowReport {
+	return RowReport{Line: line, Action: medmatch.ActionReject, Error: medmatch.Errorf(medmatch.EINVALID, field, format, args...)}
+}
+
+var bom = []byte("\xef\xbb\xbf")
+
+func parseJSONL(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, error) {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), MaxLineBytes)
+	var rows []Row
+	var bad []RowReport
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if line == 1 {
+			b = bytes.TrimPrefix(b, bom)
+		}
+		if len(b) == 0 {
+			continue
+		}
+		r, rep := decodeObject(b, line, kind)
+		if rep != nil {
+			bad = append(bad, *rep)
+			continue
+		}
+		rows = append(rows, Row{Line: line, Record: r})
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, nil, medmatch.Errorf(medmatch.ETOOLARGE, "", "line %d: longer than %d bytes", len(rows)+len(bad)+1, MaxLineBytes)
+		}
+		return nil, nil, fmt.Errorf("importer: read: %w", err)
+	}
+	return rows, bad, nil
+}
+
+// decodeObject decodes one JSON object into a record of the kind its "type"
+// names (or kind). Unknown fields are errors, so a misspelt field is not
+// silently dropped.
+func decodeObject(b []byte, line int, kind medmatch.Kind) (medmatch.Record, *RowReport) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(b, &probe); err != nil {
+		rep := reject(line, "", "not a JSON object: %s", jsonMessage(err))
+		return nil, &rep
+	}
+	k := kind
+	if raw, ok := probe["type"]; ok {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			rep := reject(line, "type", "must be a string")
+			return nil, &rep
+		}
+		var err error
+		if k, err = medmatch.ParseKind("type", s); err != nil {
+			rep := reject(line, "type", "%s", medmatch.ErrorMessage(err))
+			return nil, &rep
+		}
+		delete(probe, "type")
+		b, _ = json.Marshal(probe)
+	}
+	if k == "" {
+		rep := reject(line, "type", "is required (or give the kind of every row with --type)")
+		return nil, &rep
+	}
+	r, err := medmatch.DecodeRecord(k, b)
+	if err != nil {
+		var me *medmatch.Error
+		errors.As(err, &me)
+		rep := RowReport{Line: line, Kind: k, Action: medmatch.ActionReject, Error: me}
+		return nil, &rep
+	}
+	return r, nil
+}
+
+func jsonMessage(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s (at byte %d)", strings.TrimPrefix(se.Error(), "json: "), se.Offset)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// CSV columns are JSON field names; nested fields use a dot or an
+// underscore (price.min or price_min); list fields hold items separated by
+// ';', '；', '、' or '|'.
+func parseCSV(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, error) {
+	br := bufio.NewReader(in)
+	if b, _ := br.Peek(3); bytes.Equal(b, bom) {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: %s", csvMessage(err))
+	}
+	cols := make([]string, len(header))
+	seen := make(map[string]bool)
+	for i, h := range header {
+		c := strings.ToLower(strings.TrimSpace(h))
+		if c == "" {
+			return nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: column %d has no name", i+1)
+		}
+		if seen[c] {
+			return nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: column %q appears twice", h)
+		}
+		seen[c] = true
+		cols[i] = c
+	}
+	var rows []Row
+	var bad []RowReport
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				bad = append(bad, reject(pe.StartLine, "", "%s", csvMessage(err)))
+				if pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
+					continue
+				}
+				continue
+			}
+			return nil, nil, fmt.Errorf("importer: read csv: %w", err)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		if len(rec) != len(cols) {
+			bad = append(bad, reject(line, "", "has %d columns; the header has %d", len(rec), len(cols)))
+			continue
+		}
+		r, rep := csvRow(cols, rec, line, kind)
+		if rep != nil {
+			bad = append(bad, *rep)
+			continue
+		}
+		rows = append(rows, Row{Line: line, Record: r})
+	}
+	return rows, bad, nil
+}
+
+func csvMessage(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("column %d: %s", pe.Column, pe.Err)
+	}
+	return err.Error()
+}
+
+func csvRow(cols, vals []string, line int, kind medmatch.Kind) (medmatch.Record, *RowReport) {
+	k := kind
+	for i, c := range cols {
+		if c == "type" && strings.TrimSpace(vals[i]) != "" {
+			var err error
+			if k, err = medmatch.ParseKind("type", vals[i]); err != nil {
+				rep := reject(line, "type", "%s", medmatch.ErrorMessage(err))
+				return nil, &rep
+			}
+		}
+	}
+	if k == "" {
+		rep := reject(line, "type", "is required (add a type column or give --type)")
+		return nil, &rep
+	}
+	shape := shapes[k]
+	obj := make(map[string]any)
+	for i, c := range cols {
+		if c == "type" {
+			continue
+		}
+		v := strings.TrimSpace(vals[i])
+		if v == "" {
+			continue
+		}
+		path := strings.Split(c, ".")
+		if _, ok := shape[c]; !ok && len(path) == 1 {
+			// price_min → price.min
+			if a, b, ok := strings.Cut(c, "_"); ok {
+				if _, ok := shape[a+"."+b]; ok {
+					c, path = a+"."+b, []string{a, b}
+				}
+			}
+		}
+		kindOf, ok := shape[c]
+		if !ok {
+			rep := reject(line, c, "unknown column for a %s", k)
+			return nil, &rep
+		}
+		val, err := convert(v, kindOf)
+		if err != nil {
+			rep := reject(line, c, "%s", err)
+			return nil, &rep
+		}
+		m := obj
+		for _, p := range path[:len(path)-1] {
+			sub, _ := m[p].(map[string]any)
+			if sub == nil {
+				sub = make(map[string]any)
+				m[p] = sub
+			}
+			m = sub
+		}
+		m[path[len(path)-1]] = val
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		rep := reject(line, "", "%s", err)
+		return nil, &rep
+	}
+	return decodeObject(b, line, k)
+}
+
+func convert(v string, k reflect.Kind) (any, error) {
+	switch k {
+	case reflect.Slice:
+		f := strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == '；' || r == '、' || r == '|' })
+		out := make([]string, 0, len(f))
+		for _, x := range f {
+			if x = strings.TrimSpace(x); x != "" {
+				out = append(out, x)
+			}
+		}
+		return out, nil
+	case reflect.Float64, reflect.Int64:
+		n, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", v)
+		}
+		return n, nil
+	case reflect.Bool:
+		switch strings.ToLower(v) {
+		case "true", "yes", "y", "1", "是", "面议":
+			return true, nil
+		case "false", "no", "n", "0", "否":
+			return false, nil
+		}
+		return nil, fmt.Errorf("%q is not true or false", v)
+	}
+	return v, nil
+}
+
+// shapes maps each kind's CSV column paths ("price.min") to the JSON kind
+// of the field, derived from the record types' json tags.
+var shapes = func() map[medmatch.Kind]map[string]reflect.Kind {
+	out := make(map[medmatch.Kind]map[string]reflect.Kind)
+	for _, k := range medmatch.Kinds {
+		m := make(map[string]reflect.Kind)
+		walk(reflect.TypeOf(medmatch.NewRecord(k)).Elem(), "", m)
+		out[k] = m
+	}
+	return out
+}()
+
+func walk(t reflect.Type, prefix string, m map[string]reflect.Kind) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous {
+			walk(f.Type, prefix, m)
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch {
+		case ft.Kind() == reflect.Struct && ft.PkgPath() != "time":
+			walk(ft, prefix+name+".", m)
+		case ft.Kind() == reflect.Struct:
+			m[prefix+name] = reflect.String
+		default:
+			m[prefix+name] = ft.Kind()
+		}
+	}
+}
+
+// Import parses in and writes its records through s as viewer v.
+func Import(ctx context.Context, s medmatch.Store, v medmatch.Viewer, name string, in io.Reader, f Format, opt Options) (*Report, error) {
+	rows, bad, err := Parse(in, f, opt.Kind)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{File: filepath.Base(name), DryRun: opt.DryRun, Rejected: len(bad)}
+	recs := make([]medmatch.Record, len(rows))
+	for i, r := range rows {
+		recs[i] = r.Record
+	}
+	// Rows that failed to parse make an all-or-nothing import fail: say so
+	// for every row, and write nothing, but still check the parsed rows.
+	storeOpt := medmatch.ImportOptions{SkipInvalid: opt.SkipInvalid, DryRun: opt.DryRun || (len(bad) > 0 && !opt.SkipInvalid)}
+	res := &medmatch.ImportResult{Rows: []medmatch.ImportRow{}}
+	if len(recs) > 0 {
+		if opt.Progress != nil {
+			total := len(recs)
+			storeOpt.Progress = func(done int) { opt.Progress(done, total) }
+		}
+		if res, err = s.Import(ctx, v, recs, storeOpt); err != nil {
+			return nil, err
+		}
+	}
+	rep.Rows = append(rep.Rows, bad...)
+	for i, row := range res.Rows {
+		rep.Rows = append(rep.Rows, RowReport{Line: rows[i].Line, Kind: row.Kind, ID: row.ID, Action: row.Action, Error: row.Error})
+	}
+	sortRows(rep.Rows)
+	rep.Rejected += res.Rejected
+	rep.Seq = res.Seq
+	rep.Written = !storeOpt.DryRun && (opt.SkipInvalid || rep.Rejected == 0) && res.Created+res.Updated > 0
+	if rep.Written || opt.DryRun {
+		rep.Created, rep.Updated = res.Created, res.Updated
+	}
+	if !rep.Written && !opt.DryRun {
+		// Valid rows of a rejected all-or-nothing import were not written.
+		rep.Created, rep.Updated = 0, 0
+		for i := range rep.Rows {
+			if rep.Rows[i].Action != medmatch.ActionReject {
+				rep.Rows[i].Action = ActionSkip
+			}
+		}
+	}
+	return rep, nil
+}
+
+func sortRows(rows []RowReport) {
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Line < rows[j].Line })
+}
