@@ -69,22 +69,24 @@ func New(cfg Config) *Server {
 	e.Use(s.authenticate)
 
 	e.GET("/healthz", s.healthz)
-	v1 := e.Group("/api/v1")
-	v1.GET("/server", s.serverInfo)
-	api := v1.Group("", s.requireReady)
-	api.GET("/search", s.search)
+	e.GET("/api/v1/server", s.serverInfo)
+	// Route middleware, not group middleware: an echo group with middleware
+	// answers every unknown path below it with 404, hiding 405s.
+	ready := s.requireReady
+	const v1 = "/api/v1"
+	e.GET(v1+"/search", s.search, ready)
 	for _, k := range medmatch.Kinds {
-		g := api.Group("/"+k.Plural(), kindOf(k))
-		g.GET("", s.list)
-		g.POST("", s.create, middleware.BodyLimit("1M"))
-		g.GET("/:id", s.get)
-		g.PUT("/:id", s.replace, middleware.BodyLimit("1M"))
-		g.PATCH("/:id", s.patch, middleware.BodyLimit("1M"))
-		g.DELETE("/:id", s.delete)
+		base, kind := v1+"/"+k.Plural(), kindOf(k)
+		e.GET(base, s.list, ready, kind)
+		e.POST(base, s.create, ready, kind, middleware.BodyLimit("1M"))
+		e.GET(base+"/:id", s.get, ready, kind)
+		e.PUT(base+"/:id", s.replace, ready, kind, middleware.BodyLimit("1M"))
+		e.PATCH(base+"/:id", s.patch, ready, kind, middleware.BodyLimit("1M"))
+		e.DELETE(base+"/:id", s.delete, ready, kind)
 	}
-	api.POST("/import", s.importFile, middleware.BodyLimit("64M"))
-	api.POST("/keys", s.createKey, middleware.BodyLimit("64K"))
-	api.POST("/admin/reindex", s.reindex)
+	e.POST(v1+"/import", s.importFile, ready, middleware.BodyLimit("64M"))
+	e.POST(v1+"/keys", s.createKey, ready, middleware.BodyLimit("64K"))
+	e.POST(v1+"/admin/reindex", s.reindex, ready)
 	s.echo = e
 	return s
 }

@@ -19,19 +19,22 @@ import (
 	"github.com/medmatch/medmatch/indexer"
 )
 
-// healthz answers 200 when the server is ready (store open, demo data
-// loaded if asked, index caught up at start-up) and 503 before.
+// healthz answers 200 when the server is ready (store readable, demo data
+// loaded if asked, index caught up at start-up) and 503 otherwise. "lag" is
+// how many changes the index has still to apply.
 func (s *Server) healthz(c echo.Context) error {
 	ctx := c.Request().Context()
-	head, err := s.cfg.Store.Head(ctx)
-	if err != nil {
+	if _, err := s.cfg.Store.Counts(ctx); err != nil {
+		s.log.Error("healthz: store", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "store unavailable"})
 	}
+	head, _ := s.cfg.Store.Head(ctx)
 	ix := s.index.Load()
 	if !s.ready.Load() || ix == nil {
 		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "starting", "head": head})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "head": head, "applied": ix.Applied()})
+	applied := ix.Applied()
+	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "head": head, "applied": applied, "lag": head - min(head, applied)})
 }
 
 func (s *Server) serverInfo(c echo.Context) error {

@@ -42,6 +42,9 @@ type Request struct {
 	Operator string          // OperatorOr (default) or OperatorAnd
 	Limit    int             // hits per page, 1..MaxLimit; 0 means DefaultLimit
 	Cursor   string          // from Result.NextCursor
+	// MinShould, with OperatorOr, requires at least this fraction of the
+	// query's words (rounded down, at least one). For evaluation only.
+	MinShould float64
 }
 
 // Hit is one search result.
@@ -118,7 +121,7 @@ func (ix *Index) Search(ctx context.Context, v medmatch.Viewer, req Request) (*R
 	if len(terms) == 0 {
 		text = bleve.NewMatchAllQuery()
 	} else {
-		text = textQuery(terms, req.Operator)
+		text = textQuery(terms, req.Operator, req.MinShould)
 	}
 	must := []query.Query{text, filter("aud", v.Principals())}
 	if len(req.Kinds) > 0 {
@@ -190,7 +193,7 @@ func hasWord(s string) bool {
 
 // textQuery matches terms across the text fields: each term may occur in any
 // field (weighted by the field's boost); OperatorAnd requires every term.
-func textQuery(terms []string, op string) query.Query {
+func textQuery(terms []string, op string, minShould float64) query.Query {
 	perTerm := make([]query.Query, 0, len(terms))
 	seen := make(map[string]bool)
 	for _, t := range terms {
@@ -210,7 +213,11 @@ func textQuery(terms []string, op string) query.Query {
 	if op == OperatorAnd {
 		return bleve.NewConjunctionQuery(perTerm...)
 	}
-	return bleve.NewDisjunctionQuery(perTerm...)
+	d := bleve.NewDisjunctionQuery(perTerm...)
+	if minShould > 0 {
+		d.SetMin(max(1, float64(int(minShould*float64(len(perTerm))))))
+	}
+	return d
 }
 
 // filter matches documents whose keyword field holds one of values. Its

@@ -1,0 +1,485 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/api"
+	"github.com/medmatch/medmatch/bolt"
+	"github.com/medmatch/medmatch/dict"
+	"github.com/medmatch/medmatch/fixtures"
+	"github.com/medmatch/medmatch/indexer"
+)
+
+// env is a real server over a real store and index in a temp dir, loaded
+// with the demo catalogue, with one key per role.
+type env struct {
+	t     *testing.T
+	url   string
+	store *bolt.Store
+	srv   *api.Server
+	keys  map[string]string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := bolt.Open(dir, bolt.Options{Taxonomy: dict.MustTaxonomy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	recs, err := fixtures.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.Import(ctx, medmatch.System, recs, medmatch.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv := api.New(api.Config{Store: s})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	ix, err := indexer.Open(ctx, indexer.Dir(dir), s, indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	fctx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	go ix.Follow(fctx)
+	srv.SetIndex(ix)
+	e := &env{t: t, url: hs.URL, store: s, srv: srv, keys: map[string]string{}}
+	for name, v := range map[string]medmatch.Viewer{
+		"admin":     {Role: medmatch.RoleAdmin},
+		"organizer": {Role: medmatch.RoleOrganizer},
+		"reader":    {Role: medmatch.RoleReader},
+		"ent1":      {Role: medmatch.RoleEnterprise, Enterprise: "ent-001"},
+		"ent2":      {Role: medmatch.RoleEnterprise, Enterprise: "ent-002"},
+		"inst":      {Role: medmatch.RoleInstitution, Institution: "东岚医科大学附属第一医院"},
+	} {
+		k, secret, err := medmatch.NewKey(v, name, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateKey(ctx, medmatch.System, k); err != nil {
+			t.Fatal(err)
+		}
+		e.keys[name] = secret
+	}
+	return e
+}
+
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// apiError is the body of every error response.
+type apiError struct {
+	Error struct {
+		Code, Message, Field string
+	}
+}
+
+func (e *env) do(method, path, key, contentType string, body io.Reader) resp {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.url+path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{res.StatusCode, res.Header, b}
+}
+
+func (e *env) get(path, who string) resp { return e.do("GET", path, e.keys[who], "", nil) }
+
+func (e *env) send(method, path, who string, v any) resp {
+	var b []byte
+	switch v := v.(type) {
+	case string:
+		b = []byte(v)
+	default:
+		b, _ = json.Marshal(v)
+	}
+	return e.do(method, path, e.keys[who], "application/json", bytes.NewReader(b))
+}
+
+const validAchievement = `{"title":"可降解镁合金骨钉","description":"用于骨折内固定的可降解镁合金骨钉，12个月内降解。","institution":"东岚骨科医院","specialty":"骨科","fields":["生物材料"],"maturity":"preclinical"}`
+
+func TestErrors(t *testing.T) {
+	e := newEnv(t)
+	long := strings.Repeat("心", 257)
+	cases := []struct {
+		name, method, path, who, ctype, body string
+		status                               int
+		code, field                          string
+	}{
+		{"anonymous write", "POST", "/api/v1/achievements", "", "application/json", validAchievement, 401, "unauthorized", ""},
+		{"unknown key", "POST", "/api/v1/achievements", "nokey", "application/json", validAchievement, 401, "unauthorized", "Authorization"},
+		{"reader write", "POST", "/api/v1/achievements", "reader", "application/json", validAchievement, 403, "forbidden", ""},
+		{"enterprise writes achievement", "POST", "/api/v1/achievements", "ent1", "application/json", validAchievement, 403, "forbidden", ""},
+		{"malformed JSON", "POST", "/api/v1/achievements", "organizer", "application/json", `{"title":`, 400, "invalid", ""},
+		{"unknown field", "POST", "/api/v1/achievements", "organizer", "application/json", `{"titel":"x"}`, 400, "invalid", "titel"},
+		{"wrong type", "POST", "/api/v1/achievements", "organizer", "application/json", `{"fields":"医疗器械"}`, 400, "invalid", "fields"},
+		{"missing field", "POST", "/api/v1/achievements", "organizer", "application/json", `{"title":"x","institution":"y","specialty":"骨科","fields":["生物材料"],"maturity":"idea"}`, 400, "invalid", "description"},
+		{"bad code", "POST", "/api/v1/achievements", "organizer", "application/json", strings.Replace(validAchievement, "preclinical", "ripe", 1), 400, "invalid", "maturity"},
+		{"not JSON", "POST", "/api/v1/achievements", "organizer", "text/plain", validAchievement, 415, "unsupported", "Content-Type"},
+		{"too large", "POST", "/api/v1/achievements", "organizer", "application/json", `{"title":"` + strings.Repeat("x", 2<<20) + `"}`, 413, "too_large", "body"},
+		{"missing record", "GET", "/api/v1/achievements/nope", "", "", "", 404, "not_found", "id"},
+		{"no route", "GET", "/api/v1/nothing", "", "", "", 404, "not_found", ""},
+		{"bad method", "DELETE", "/api/v1/search", "admin", "", "", 405, "method_not_allowed", ""},
+		{"duplicate id", "POST", "/api/v1/enterprises", "organizer", "application/json", `{"id":"ent-001","name":"重复"}`, 409, "conflict", "id"},
+		{"long query", "GET", "/api/v1/search?q=" + long, "", "", "", 400, "invalid", "q"},
+		{"limit above cap", "GET", "/api/v1/search?q=x&limit=101", "", "", "", 400, "invalid", "limit"},
+		{"limit not a number", "GET", "/api/v1/search?q=x&limit=ten", "", "", "", 400, "invalid", "limit"},
+		{"limit zero", "GET", "/api/v1/achievements?limit=0", "", "", "", 400, "invalid", "limit"},
+		{"list limit above cap", "GET", "/api/v1/achievements?limit=1001", "", "", "", 400, "invalid", "limit"},
+		{"bad list cursor", "GET", "/api/v1/achievements?cursor=zzz", "", "", "", 400, "invalid", "cursor"},
+		{"bad search cursor", "GET", "/api/v1/search?q=x&cursor=zzz", "", "", "", 400, "invalid", "cursor"},
+		{"bad type", "GET", "/api/v1/search?q=x&type=patent", "", "", "", 400, "invalid", "type"},
+		{"bad operator", "GET", "/api/v1/search?q=x&operator=xor", "", "", "", 400, "invalid", "operator"},
+		{"import anonymous", "POST", "/api/v1/import?format=jsonl", "", "application/x-ndjson", "{}", 401, "unauthorized", ""},
+		{"import no format", "POST", "/api/v1/import", "organizer", "", "{}", 415, "unsupported", "format"},
+		{"import bad flag", "POST", "/api/v1/import?format=csv&dry_run=maybe", "organizer", "", "title\nx\n", 400, "invalid", "dry_run"},
+		{"key by organizer", "POST", "/api/v1/keys", "organizer", "application/json", `{"role":"reader"}`, 403, "forbidden", ""},
+		{"key bad role", "POST", "/api/v1/keys", "admin", "application/json", `{"role":"king"}`, 400, "invalid", "role"},
+		{"key missing enterprise", "POST", "/api/v1/keys", "admin", "application/json", `{"role":"enterprise","enterprise":"ent-999"}`, 400, "invalid", "enterprise"},
+		{"reindex by organizer", "POST", "/api/v1/admin/reindex", "organizer", "", "", 403, "forbidden", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			key := e.keys[c.who]
+			if c.who == "nokey" {
+				key = "mm_doesnotexist"
+			}
+			var body io.Reader
+			if c.body != "" {
+				body = strings.NewReader(c.body)
+			}
+			r := e.do(c.method, c.path, key, c.ctype, body)
+			var ae apiError
+			r.json(t, &ae)
+			if r.status != c.status || ae.Error.Code != c.code || ae.Error.Field != c.field || ae.Error.Message == "" {
+				t.Errorf("%s %s = %d %s; want %d code %q field %q", c.method, c.path, r.status, r.body, c.status, c.code, c.field)
+			}
+		})
+	}
+}
+
+func TestSearchDemo(t *testing.T) {
+	e := newEnv(t)
+	r := e.get("/api/v1/search?q="+url.QueryEscape("脑起搏器"), "")
+	var res struct {
+		Total uint64
+		Hits  []struct {
+			Type, ID   string
+			Highlights map[string][]string
+			Record     map[string]any
+		}
+	}
+	r.json(t, &res)
+	if r.status != 200 || len(res.Hits) == 0 || res.Hits[0].ID != "ach-0001" {
+		t.Fatalf("search 脑起搏器 = %d %s; want ach-0001 first", r.status, r.body)
+	}
+	if !strings.Contains(strings.Join(res.Hits[0].Highlights["title"], ""), "<mark>脑起搏器</mark>") {
+		t.Errorf("highlights = %v; want <mark>脑起搏器</mark> in the title", res.Hits[0].Highlights)
+	}
+	if res.Hits[0].Record["title"] == nil {
+		t.Errorf("hit carries no record: %v", res.Hits[0])
+	}
+}
+
+// TestPrivateDemands: an enterprise key never sees another enterprise's
+// private demand, whether by id, in a list or in search.
+func TestPrivateDemands(t *testing.T) {
+	e := newEnv(t)
+	r := e.send("POST", "/api/v1/demands", "ent1", map[string]any{"id": "dem-secret", "enterprise_id": "ent-001",
+		"title": "机密需求：闭环神经调控算法", "description": "寻找帕金森病闭环神经调控算法合作", "visibility": "private"})
+	if r.status != 201 {
+		t.Fatalf("create private demand = %d %s", r.status, r.body)
+	}
+	for _, c := range []struct {
+		who  string
+		sees bool
+	}{{"ent1", true}, {"organizer", true}, {"admin", true}, {"ent2", false}, {"reader", false}, {"", false}, {"inst", false}} {
+		get := e.get("/api/v1/demands/dem-secret", c.who)
+		if (get.status == 200) != c.sees {
+			t.Errorf("%s GET private demand = %d; want visible %v", c.who, get.status, c.sees)
+		}
+		found := false
+		for cursor := ""; ; {
+			var p struct {
+				Items      []map[string]any
+				Total      int
+				NextCursor string `json:"next_cursor"`
+			}
+			e.get("/api/v1/demands?limit=50&cursor="+cursor, c.who).json(t, &p)
+			for _, it := range p.Items {
+				found = found || it["id"] == "dem-secret"
+				if it["visibility"] == "private" && it["enterprise_id"] != "ent-001" && c.who == "ent1" {
+					t.Errorf("ent1 lists another enterprise's private demand %v", it["id"])
+				}
+			}
+			if p.NextCursor == "" {
+				break
+			}
+			cursor = p.NextCursor
+		}
+		if found != c.sees {
+			t.Errorf("%s list includes private demand = %v; want %v", c.who, found, c.sees)
+		}
+		var res struct{ Hits []struct{ ID string } }
+		e.get("/api/v1/search?type=demand&q="+url.QueryEscape("闭环神经调控算法"), c.who).json(t, &res)
+		hit := false
+		for _, h := range res.Hits {
+			hit = hit || h.ID == "dem-secret"
+		}
+		if hit != c.sees {
+			t.Errorf("%s search hits private demand = %v; want %v", c.who, hit, c.sees)
+		}
+	}
+	// The demo catalogue's own private demands are invisible to others too.
+	var p struct{ Total int }
+	e.get("/api/v1/demands?limit=1", "").json(t, &p)
+	var all struct{ Total int }
+	e.get("/api/v1/demands?limit=1", "organizer").json(t, &all)
+	if p.Total >= all.Total {
+		t.Errorf("anonymous sees %d demands, organizer %d; private ones must be hidden", p.Total, all.Total)
+	}
+}
+
+func TestWriteThenSearch(t *testing.T) {
+	e := newEnv(t)
+	r := e.send("POST", "/api/v1/achievements", "organizer", validAchievement)
+	if r.status != 201 || r.header.Get("Location") == "" {
+		t.Fatalf("create = %d %s", r.status, r.body)
+	}
+	var a map[string]any
+	r.json(t, &a)
+	id := a["id"].(string)
+	if a["status"] != "published" || a["version"].(float64) != 1 {
+		t.Errorf("created = %v; want status published, version 1", a)
+	}
+	var res struct{ Hits []struct{ ID string } }
+	e.get("/api/v1/search?q="+url.QueryEscape("镁合金骨钉"), "").json(t, &res)
+	if len(res.Hits) == 0 || res.Hits[0].ID != id {
+		t.Fatalf("search right after the write = %v; want %s first", res.Hits, id)
+	}
+	// PATCH with a merge patch; the version moves on.
+	r = e.send("PATCH", "/api/v1/achievements/"+id, "organizer", `{"summary":"十二个月降解","price":{"negotiable":true}}`)
+	r.json(t, &a)
+	if r.status != 200 || a["summary"] != "十二个月降解" || a["version"].(float64) != 2 || a["title"] != "可降解镁合金骨钉" {
+		t.Fatalf("patch = %d %s", r.status, r.body)
+	}
+	// A stale version is refused.
+	r = e.send("PATCH", "/api/v1/achievements/"+id, "organizer", `{"summary":"x","version":1}`)
+	if r.status != 409 {
+		t.Fatalf("stale patch = %d %s; want 409", r.status, r.body)
+	}
+	// PUT must not move the record to another id.
+	r = e.send("PUT", "/api/v1/achievements/"+id, "organizer", strings.Replace(validAchievement, `{`, `{"id":"other",`, 1))
+	if r.status != 400 {
+		t.Fatalf("put with another id = %d %s; want 400", r.status, r.body)
+	}
+	// Delete, then neither GET nor search finds it.
+	if r = e.do("DELETE", "/api/v1/achievements/"+id, e.keys["organizer"], "", nil); r.status != 204 {
+		t.Fatalf("delete = %d %s", r.status, r.body)
+	}
+	if r = e.get("/api/v1/achievements/"+id, "organizer"); r.status != 404 {
+		t.Fatalf("get after delete = %d", r.status)
+	}
+	e.get("/api/v1/search?q="+url.QueryEscape("镁合金骨钉"), "").json(t, &res)
+	for _, h := range res.Hits {
+		if h.ID == id {
+			t.Fatalf("deleted record still a search hit")
+		}
+	}
+}
+
+func TestInstitutionDrafts(t *testing.T) {
+	e := newEnv(t)
+	body := strings.Replace(validAchievement, "东岚骨科医院", "东岚医科大学附属第一医院", 1)
+	r := e.send("POST", "/api/v1/achievements", "inst", body)
+	var a map[string]any
+	r.json(t, &a)
+	if r.status != 201 || a["status"] != "draft" {
+		t.Fatalf("institution create = %d %s; want 201 draft", r.status, r.body)
+	}
+	id := a["id"].(string)
+	for who, want := range map[string]int{"inst": 200, "organizer": 200, "": 404, "ent1": 404} {
+		if r := e.get("/api/v1/achievements/"+id, who); r.status != want {
+			t.Errorf("%q GET draft = %d; want %d", who, r.status, want)
+		}
+	}
+	if r := e.send("PATCH", "/api/v1/achievements/"+id, "inst", `{"status":"published"}`); r.status != 403 {
+		t.Errorf("institution publishes = %d %s; want 403", r.status, r.body)
+	}
+	if r := e.send("PATCH", "/api/v1/achievements/"+id, "organizer", `{"status":"published"}`); r.status != 200 {
+		t.Errorf("organizer publishes = %d %s; want 200", r.status, r.body)
+	}
+	if r := e.get("/api/v1/achievements/"+id, ""); r.status != 200 {
+		t.Errorf("anonymous GET published = %d; want 200", r.status)
+	}
+}
+
+func TestSearchPaging(t *testing.T) {
+	e := newEnv(t)
+	q := url.QueryEscape("检测")
+	seen := map[string]bool{}
+	var total uint64
+	cursor := ""
+	pages := 0
+	for {
+		var res struct {
+			Total      uint64
+			Hits       []struct{ Type, ID string }
+			NextCursor string `json:"next_cursor"`
+		}
+		r := e.get("/api/v1/search?limit=7&q="+q+"&cursor="+cursor, "")
+		r.json(t, &res)
+		if r.status != 200 {
+			t.Fatalf("page %d = %d %s", pages, r.status, r.body)
+		}
+		total = res.Total
+		for _, h := range res.Hits {
+			k := h.Type + "/" + h.ID
+			if seen[k] {
+				t.Fatalf("hit %s on two pages", k)
+			}
+			seen[k] = true
+		}
+		pages++
+		if res.NextCursor == "" || pages > 100 {
+			break
+		}
+		cursor = url.QueryEscape(res.NextCursor)
+	}
+	if uint64(len(seen)) != total || total < 20 {
+		t.Fatalf("paged through %d hits of %d in %d pages; want all (and ≥ 20)", len(seen), total, pages)
+	}
+	// A cursor belongs to its query.
+	var res struct{ NextCursor string `json:"next_cursor"` }
+	e.get("/api/v1/search?limit=2&q="+q, "").json(t, &res)
+	if r := e.get("/api/v1/search?q=other&cursor="+url.QueryEscape(res.NextCursor), ""); r.status != 400 {
+		t.Errorf("cursor of another query = %d; want 400", r.status)
+	}
+}
+
+func TestImport(t *testing.T) {
+	e := newEnv(t)
+	jsonl := `{"type":"team","id":"team-x","name":"新材料课题组","institution":"华屿生物材料研究所","expertise":"可降解金属"}
+{"type":"team","name":"","institution":"华屿生物材料研究所","expertise":"x"}
+`
+	r := e.do("POST", "/api/v1/import?format=jsonl", e.keys["organizer"], "", strings.NewReader(jsonl))
+	var rep struct {
+		Error  struct{ Code, Field, Message string }
+		Report struct {
+			Rejected int
+			Written  bool
+			Rows     []struct {
+				Line   int
+				Action string
+			}
+		}
+	}
+	r.json(t, &rep)
+	if r.status != 422 || rep.Error.Field != "upload.jsonl:2" || rep.Report.Rejected != 1 || rep.Report.Written {
+		t.Fatalf("all-or-nothing import = %d %s", r.status, r.body)
+	}
+	if r := e.get("/api/v1/teams/team-x", ""); r.status != 404 {
+		t.Fatalf("a rejected import wrote team-x")
+	}
+	r = e.do("POST", "/api/v1/import?format=jsonl&skip_invalid=true", e.keys["organizer"], "", strings.NewReader(jsonl))
+	if r.status != 200 {
+		t.Fatalf("skip-invalid import = %d %s", r.status, r.body)
+	}
+	if r := e.get("/api/v1/teams/team-x", ""); r.status != 200 {
+		t.Fatalf("skip-invalid import did not write team-x")
+	}
+	csv := "type,name,institution,expertise,specialties\nteam,影像算法组,云岫理工大学生物医学工程学院,低剂量CT重建,医学影像;肿瘤\n"
+	r = e.do("POST", "/api/v1/import", e.keys["organizer"], "text/csv", strings.NewReader(csv))
+	var ok struct {
+		Created int
+		Rows    []struct{ ID string }
+	}
+	r.json(t, &ok)
+	if r.status != 200 || ok.Created != 1 {
+		t.Fatalf("csv import = %d %s", r.status, r.body)
+	}
+	var team struct{ Specialties []string }
+	e.get("/api/v1/teams/"+ok.Rows[0].ID, "").json(t, &team)
+	if fmt.Sprint(team.Specialties) != "[医学影像 肿瘤]" {
+		t.Errorf("csv list column = %v; want [医学影像 肿瘤]", team.Specialties)
+	}
+}
+
+func TestKeysAndHealth(t *testing.T) {
+	e := newEnv(t)
+	r := e.send("POST", "/api/v1/keys", "admin", `{"role":"enterprise","enterprise":"ent-002","name":"ops"}`)
+	var k struct{ Key, ID string }
+	r.json(t, &k)
+	if r.status != 201 || !strings.HasPrefix(k.Key, "mm_") {
+		t.Fatalf("create key = %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/api/v1/demands?limit=1", k.Key, "", nil); r.status != 200 {
+		t.Fatalf("new key = %d; want 200", r.status)
+	}
+	if r := e.get("/healthz", ""); r.status != 200 {
+		t.Fatalf("healthz = %d; want 200", r.status)
+	}
+	// A server without an index is not ready.
+	s := api.New(api.Config{Store: e.store})
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	for _, path := range []string{"/healthz", "/api/v1/search?q=x", "/api/v1/achievements"} {
+		res, err := http.Get(hs.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 503 {
+			t.Errorf("%s before ready = %d; want 503", path, res.StatusCode)
+		}
+	}
+}
+
+func TestInternalErrorsHidden(t *testing.T) {
+	e := newEnv(t)
+	e.store.Close() // every store call now fails with an I/O error
+	r := e.get("/api/v1/achievements/ach-0001", "")
+	var ae apiError
+	r.json(t, &ae)
+	if r.status != 500 || ae.Error.Code != "internal" || ae.Error.Message != "Internal error." {
+		t.Fatalf("store failure = %d %s; want 500 with a generic message", r.status, r.body)
+	}
+}
