@@ -1,6 +1,8 @@
 package dict
 
 import (
+	"bytes"
+	"sort"
 	"unicode"
 	"unicode/utf8"
 
@@ -60,7 +62,7 @@ func (a *Analyzer) Tokens(input []byte, mode Mode) []Token {
 		if offs == nil {
 			return s, e
 		}
-		return offs[s].start, offs[e-1].end
+		return offs.start(s), offs.end(e)
 	}
 	segs := a.seg.Segment(text)
 	out := make([]Token, 0, len(segs)+len(segs)/2)
@@ -138,45 +140,133 @@ func (a *Analyzer) Terms(s string) []string {
 	return out
 }
 
-type span struct{ start, end int }
+// offsetMap maps byte offsets of normalised text back to the original.
+// Text maps byte for byte except in the changed segments it lists (a
+// full-width comma, 3 bytes, becomes ',', 1 byte): an offset inside a
+// changed segment maps to the segment's start (or end), and one between
+// segments shifts by the length difference accumulated so far. Most text
+// has few changed segments, so this costs far less than a per-byte table.
+type offsetMap struct {
+	segs []changed
+}
 
-// normalize returns the NFKC, lower-cased form of in. When that differs from
-// in, it also returns, for every byte of the result, the span of in it came
-// from; nil means the result is in itself.
-func normalize(in []byte) ([]byte, []span) {
-	if norm.NFKC.QuickSpan(in) == len(in) && !hasUpper(in) {
+type changed struct{ ns, ne, os, oe int } // normalised [ns,ne) came from original [os,oe)
+
+func (m *offsetMap) add(ns, ne, os, oe int) { m.segs = append(m.segs, changed{ns, ne, os, oe}) }
+
+// start maps the offset where a token starts.
+func (m *offsetMap) start(p int) int {
+	i := sort.Search(len(m.segs), func(i int) bool { return m.segs[i].ne > p })
+	if i < len(m.segs) && m.segs[i].ns <= p {
+		return m.segs[i].os
+	}
+	return p + m.delta(i)
+}
+
+// end maps the (exclusive) offset where a token ends.
+func (m *offsetMap) end(p int) int {
+	i := sort.Search(len(m.segs), func(i int) bool { return m.segs[i].ne >= p })
+	if i < len(m.segs) && m.segs[i].ns < p {
+		return m.segs[i].oe
+	}
+	return p + m.delta(i)
+}
+
+// delta is the shift after the first i changed segments.
+func (m *offsetMap) delta(i int) int {
+	if i == 0 {
+		return 0
+	}
+	s := m.segs[i-1]
+	return s.oe - s.ne
+}
+
+// normalize returns the NFKC, lower-cased form of in and, when that differs
+// in length anywhere, the map back to in's offsets (nil: identical offsets).
+// Invalid UTF-8 bytes are kept as they are, each on its own, so valid text
+// on either side normalises as it would alone.
+func normalize(in []byte) ([]byte, *offsetMap) {
+	if norm.NFKC.QuickSpan(in) == len(in) && !hasUpper(in) && utf8.Valid(in) {
 		return in, nil
 	}
-	out := make([]byte, 0, len(in))
-	offs := make([]span, 0, len(in))
-	var buf [utf8.UTFMax]byte
-	var seg []byte
-	for start := 0; start < len(in); {
-		// One normalisation segment: a starter and what combines with it.
-		n := norm.NFKC.NextBoundary(in[start:], true)
-		if n <= 0 {
-			n = len(in) - start
-		}
-		end := start + n
-		seg = norm.NFKC.Append(seg[:0], in[start:end]...)
-		for len(seg) > 0 {
-			r, w := utf8.DecodeRune(seg)
-			seg = seg[w:]
-			if r == utf8.RuneError && w <= 1 {
-				// Invalid input byte: keep it, so offsets stay exact.
-				out = append(out, '?')
-				offs = append(offs, span{start, end})
+	out := make([]byte, 0, len(in)+8)
+	var m offsetMap
+	for i := 0; i < len(in); {
+		j := i
+		for j < len(in) {
+			if in[j] < utf8.RuneSelf {
+				j++
 				continue
 			}
-			w = utf8.EncodeRune(buf[:], unicode.ToLower(r))
-			out = append(out, buf[:w]...)
-			for range w {
-				offs = append(offs, span{start, end})
+			r, w := utf8.DecodeRune(in[j:])
+			if r == utf8.RuneError && w == 1 {
+				break
 			}
+			j += w
 		}
-		start = end
+		out = normalizeValid(out, &m, in[i:j], i)
+		if j < len(in) {
+			out = append(out, in[j])
+			j++
+		}
+		i = j
 	}
-	return out, offs
+	if len(m.segs) == 0 {
+		return out, nil
+	}
+	return out, &m
+}
+
+// normalizeValid appends the normalised form of valid UTF-8 text, which
+// starts at byte base of the input, recording changed segments in m.
+func normalizeValid(out []byte, m *offsetMap, in []byte, base int) []byte {
+	var scratch []byte
+	for i := 0; i < len(in); {
+		// A prefix already in NFKC: only lower-case it.
+		j := i + norm.NFKC.QuickSpan(in[i:])
+		for k := i; k < j; {
+			c := in[k]
+			if c < utf8.RuneSelf {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				out = append(out, c)
+				k++
+				continue
+			}
+			r, w := utf8.DecodeRune(in[k:])
+			if lr := unicode.ToLower(r); lr != r {
+				ns := len(out)
+				out = utf8.AppendRune(out, lr)
+				if len(out)-ns != w {
+					m.add(ns, len(out), base+k, base+k+w)
+				}
+			} else {
+				out = append(out, in[k:k+w]...)
+			}
+			k += w
+		}
+		if j >= len(in) {
+			break
+		}
+		// One normalisation segment that changes.
+		n := norm.NFKC.NextBoundary(in[j:], true)
+		if n <= 0 {
+			n = len(in) - j
+		}
+		scratch = norm.NFKC.Append(scratch[:0], in[j:j+n]...)
+		ns := len(out)
+		for p := 0; p < len(scratch); {
+			r, w := utf8.DecodeRune(scratch[p:])
+			out = utf8.AppendRune(out, unicode.ToLower(r))
+			p += w
+		}
+		if !bytes.Equal(out[ns:], in[j:j+n]) {
+			m.add(ns, len(out), base+j, base+j+n)
+		}
+		i = j + n
+	}
+	return out
 }
 
 func hasUpper(b []byte) bool {

@@ -51,7 +51,7 @@ func (h *highlighter) record(r medmatch.Record) map[string][]string {
 	}
 	var out map[string][]string
 	for _, f := range r.Text() {
-		if f.Value == "" || !h.mayMatch(f.Value) {
+		if f.Value == "" {
 			continue
 		}
 		if frags := h.field(f.Value); len(frags) > 0 {
@@ -64,28 +64,28 @@ func (h *highlighter) record(r medmatch.Record) map[string][]string {
 	return out
 }
 
-// mayMatch is a cheap test that skips analysing fields that cannot match.
-func (h *highlighter) mayMatch(s string) bool {
-	if !norm.NFKC.IsNormalString(s) {
-		return true
-	}
-	lower := strings.ToLower(s)
-	for _, t := range h.list {
-		if strings.Contains(lower, t) {
-			return true
-		}
-	}
-	return false
-}
-
 type span struct{ start, end int }
 
+// spans returns the merged spans of text to mark. Only the clauses (text
+// between punctuation marks) that contain a query term are analysed: gse
+// never joins words across punctuation, so a clause cut alone cuts as it
+// does in place, and most of a long description is skipped.
 func (h *highlighter) spans(text string) []span {
 	var sp []span
-	for _, t := range h.an.Tokens([]byte(text), dict.Index) {
-		if h.terms[string(t.Term)] {
-			sp = append(sp, span{t.Start, t.End})
+	for start := 0; start < len(text); {
+		end := clauseEnd(text, start)
+		if c := text[start:end]; h.contains(c) {
+			for _, t := range h.an.Tokens([]byte(c), dict.Index) {
+				if h.terms[string(t.Term)] {
+					sp = append(sp, span{start + t.Start, start + t.End})
+				}
+			}
 		}
+		if end < len(text) {
+			_, w := utf8.DecodeRuneInString(text[end:])
+			end += w
+		}
+		start = end
 	}
 	sort.Slice(sp, func(i, j int) bool {
 		if sp[i].start != sp[j].start {
@@ -104,6 +104,41 @@ func (h *highlighter) spans(text string) []span {
 		merged = append(merged, s)
 	}
 	return merged
+}
+
+// contains reports whether the normalised form of clause contains a query
+// term as a substring (a necessary condition for a match).
+func (h *highlighter) contains(clause string) bool {
+	c := strings.ToLower(clause)
+	if !norm.NFKC.IsNormalString(c) {
+		c = norm.NFKC.String(c)
+	}
+	for _, t := range h.list {
+		if strings.Contains(c, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func isClauseBreak(r rune) bool {
+	switch r {
+	case '。', '，', '；', '：', '！', '？', '、', '\n', '（', '）', '“', '”', '《', '》', '【', '】',
+		',', ';', ':', '!', '?', '(', ')', '"':
+		return true
+	}
+	return false
+}
+
+func clauseEnd(s string, i int) int {
+	for i < len(s) {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if isClauseBreak(r) {
+			return i
+		}
+		i += w
+	}
+	return len(s)
 }
 
 // field returns the fragments of text around its matches.
@@ -130,10 +165,39 @@ func (h *highlighter) field(text string) []string {
 			}
 			j++
 		}
+		fs, fe = snap(text, fs, sp[i].start, sp[j-1].end, fe)
 		frags = append(frags, render(text, fs, fe, sp[i:j]))
 		prevEnd, i = fe, j
 	}
 	return frags
+}
+
+// snap moves a fragment's start forward to the first clause start before
+// the first match (fs ≤ start ≤ first) and its end back to just after the
+// last clause break after the last match (last ≤ end ≤ fe), so fragments
+// begin and end at punctuation where they can.
+func snap(text string, fs, first, last, fe int) (int, int) {
+	if fs > 0 {
+		for i := fs; i < first; {
+			r, w := utf8.DecodeRuneInString(text[i:])
+			i += w
+			if isClauseBreak(r) {
+				fs = i
+				break
+			}
+		}
+	}
+	if fe < len(text) {
+		for i := fe; i > last; {
+			r, w := utf8.DecodeLastRuneInString(text[:i])
+			if isClauseBreak(r) {
+				fe = i
+				break
+			}
+			i -= w
+		}
+	}
+	return fs, fe
 }
 
 // render escapes text[fs:fe] and wraps spans in <mark>; an ellipsis shows

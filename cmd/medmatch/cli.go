@@ -38,6 +38,7 @@ var commands = []command{
 	{"search", "QUERY [flags]", "search the catalogue", runSearch},
 	{"reindex", "[flags]", "rebuild the search index from the store", runReindex},
 	{"key", "add --role ROLE [flags]", "create an API key", runKey},
+	{"bench", "[flags]", "measure import, indexing, search and restart on CSL-derived records", runBench},
 }
 
 // usageError is bad input from the user: exit code 2.

@@ -1,0 +1,496 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/dict"
+	"github.com/medmatch/medmatch/importer"
+	"github.com/medmatch/medmatch/indexer"
+)
+
+// benchRestarts is how many times the bench restarts the server.
+const benchRestarts = 5
+
+func runBench(ctx context.Context, std IO, args []string) error {
+	fset := newFlags("bench", "[flags]", `
+Measures the catalogue end to end on records derived from the CSL corpus of
+Chinese journal abstracts (../shared/data/README.md; read at run time, never
+copied), in a temporary data dir that is removed afterwards:
+
+  import   N achievements of ~1 KB (title = paper title, description = its
+           abstract padded with the next ones) through the JSONL importer
+  index    the first index build, in docs/s
+  search   Q searches over HTTP against the real server on 127.0.0.1:0, one
+           at a time (limit 10, with highlights), latency percentiles
+  restart  5 restarts of the server, each timed until it is ready with the
+           index reused (not rebuilt)
+  rss      the process's resident memory after the search load
+
+Prints a table on standard output. Exit code 2 when the corpus is missing.`, std.Err)
+	docs := fset.Int("docs", 20000, "number of achievement records to import and index")
+	queries := fset.Int("queries", 2000, "number of search requests")
+	csl := fset.String("csl", envOr("MEDMATCH_CSL", "../shared/data/csl/csl.jsonl"), "path of the CSL csl.jsonl (env MEDMATCH_CSL)")
+	if pos, err := parse(fset, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *docs < 1 {
+		return usagef("--docs: must be at least 1, got %d", *docs)
+	}
+	if *queries < 1 {
+		return usagef("--queries: must be at least 1, got %d", *queries)
+	}
+	papers, err := readBenchCSL(*csl)
+	if err != nil {
+		return err
+	}
+	qs := benchQueryList(papers)
+	if len(qs) == 0 {
+		return usagef("--csl: %s has no keywords to make queries from", *csl)
+	}
+	dir, err := os.MkdirTemp("", "medmatch-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	progress := func(format string, a ...any) { fmt.Fprintf(std.Err, "bench: "+format+"\n", a...) }
+	progress("data dir %s; %d papers from %s", dir, len(papers), *csl)
+
+	var rows [][2]string
+	row := func(name, format string, a ...any) { rows = append(rows, [2]string{name, fmt.Sprintf(format, a...)}) }
+
+	// (a) Import.
+	jsonl, textBytes := benchJSONL(papers, *docs)
+	row("data", "%d achievements from %d CSL papers; %.1f MB JSONL; text %.0f B/record", *docs, len(papers), mb(int64(len(jsonl))), float64(textBytes)/float64(*docs))
+	progress("importing %d records (%.1f MB JSONL)", *docs, mb(int64(len(jsonl))))
+	store, err := openStore(dir)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	rep, err := importer.Import(ctx, store, medmatch.System, "bench.jsonl", bytes.NewReader(jsonl), importer.JSONL, importer.Options{})
+	took := time.Since(start)
+	if err == nil && (rep.Created != *docs || rep.Rejected > 0) {
+		err = fmt.Errorf("bench import: created %d, rejected %d of %d: %s", rep.Created, rep.Rejected, *docs, strings.Join(first(rep.Problems(), 3), "; "))
+	}
+	if err != nil {
+		store.Close()
+		return err
+	}
+	row("import", "%s  %.0f records/s  %.1f MB/s  (JSONL parse + validate + 1 bbolt tx); store file %.1f MB",
+		secs(took), float64(*docs)/took.Seconds(), mb(int64(len(jsonl)))/took.Seconds(), mb(fileSize(store.Path())))
+
+	// (b) Index build (the first one, as on a fresh data dir).
+	progress("loading the dictionary and building the index")
+	start = time.Now()
+	if _, err := dict.Default(); err != nil {
+		store.Close()
+		return err
+	}
+	row("dictionary load", "%s  (once per process; not part of the restarts below)", secs(time.Since(start)))
+	start = time.Now()
+	ix, err := indexer.Open(ctx, indexer.Dir(dir), store, indexer.Options{})
+	took = time.Since(start)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	n, err := ix.DocCount()
+	ix.Close()
+	store.Close()
+	if err != nil {
+		return err
+	}
+	if n != uint64(*docs) {
+		return fmt.Errorf("bench: index holds %d docs; want %d", n, *docs)
+	}
+	row("index build", "%s  %.0f docs/s  %.1f MB/s of text; index %.1f MB on disk",
+		secs(took), float64(*docs)/took.Seconds(), mb(textBytes)/took.Seconds(), mb(dirSize(indexer.Dir(dir))))
+
+	// (c) Search over HTTP against the real server.
+	var builds atomic.Int64
+	log := slog.New(buildWatch{&builds})
+	srv := &Server{Data: dir, Addr: "127.0.0.1:0", Log: log}
+	start = time.Now()
+	if err := srv.Open(ctx); err != nil {
+		return err
+	}
+	firstOpen := time.Since(start)
+	progress("server on http://%s; %d searches, one at a time", srv.Addr, *queries)
+	lat, hits, returned, err := benchSearch(ctx, srv.Addr, qs, *queries)
+	rss, hwm := procMemory()
+	if cerr := srv.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	firstQ := lat[0]
+	slices.Sort(lat)
+	row("search (HTTP, sequential)", "%d queries, %d distinct keywords, limit 10, highlights; %.0f queries/s",
+		*queries, min(*queries, len(qs)), float64(*queries)/sum(lat).Seconds())
+	row("  latency", "p50 %s  p90 %s  p99 %s  max %s  (first query %s)",
+		msec(pct(lat, 50)), msec(pct(lat, 90)), msec(pct(lat, 99)), msec(lat[len(lat)-1]), msec(firstQ))
+	row("  hits", "mean total %.1f per query; mean returned %.2f", float64(hits)/float64(*queries), float64(returned)/float64(*queries))
+
+	// (d) Restarts: Open until ready, with the index reused.
+	progress("restarting the server %d times", benchRestarts)
+	var restarts []time.Duration
+	for i := range benchRestarts {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		before := builds.Load()
+		s := &Server{Data: dir, Addr: "127.0.0.1:0", Log: log}
+		start := time.Now()
+		if err := s.Open(ctx); err != nil {
+			return err
+		}
+		d := time.Since(start)
+		err := checkRestart(ctx, s, *docs)
+		if err == nil && builds.Load() != before {
+			err = fmt.Errorf("bench: restart %d rebuilt the index instead of reusing it", i+1)
+		}
+		if cerr := s.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		restarts = append(restarts, d)
+	}
+	each := make([]string, len(restarts))
+	for i, d := range restarts {
+		each[i] = msec(d)
+	}
+	sorted := slices.Clone(restarts)
+	slices.Sort(sorted)
+	row("restart (Open → ready)", "%s  median %s  (index reused; first open after the build %s)",
+		strings.Join(each, " "), msec(sorted[len(sorted)/2]), msec(firstOpen))
+
+	// (e) Memory.
+	row("RSS after search load", "VmRSS %s  (peak VmHWM %s)", rss, hwm)
+
+	tw := tabwriter.NewWriter(std.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "medmatch bench\t%s, %d CPUs, GOMAXPROCS %d, %s/%s\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1])
+	}
+	return tw.Flush()
+}
+
+// buildWatch is a slog handler that counts index builds ("index built" is
+// logged by every full build) and drops everything else.
+type buildWatch struct{ n *atomic.Int64 }
+
+func (h buildWatch) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (h buildWatch) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "index built" {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h buildWatch) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h buildWatch) WithGroup(string) slog.Handler      { return h }
+
+// checkRestart checks, after the timed Open, that the server answers and
+// that the index holds every record and is caught up with the store.
+func checkRestart(ctx context.Context, s *Server, docs int) error {
+	n, err := s.index.DocCount()
+	if err != nil {
+		return err
+	}
+	head, _ := s.store.Head(ctx)
+	if n != uint64(docs) || s.index.Applied() != head {
+		return fmt.Errorf("bench: after restart the index holds %d docs at change %d; want %d at %d", n, s.index.Applied(), docs, head)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.Addr+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("bench: /healthz after restart: %s", resp.Status)
+	}
+	return nil
+}
+
+// benchSearch runs count searches one after another over one keep-alive
+// connection and returns each latency (request sent to body read), the sum
+// of the totals and of the hits returned.
+func benchSearch(ctx context.Context, addr string, qs []string, count int) ([]time.Duration, uint64, uint64, error) {
+	client := &http.Client{Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+	lat := make([]time.Duration, 0, count)
+	var hits, returned uint64
+	for i := range count {
+		q := qs[i%len(qs)]
+		u := "http://" + addr + "/api/v1/search?limit=10&q=" + url.QueryEscape(q)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		lat = append(lat, time.Since(start))
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, 0, 0, fmt.Errorf("bench: search %q: %s: %s", q, resp.Status, bytes.TrimSpace(body))
+		}
+		var res struct {
+			Total uint64            `json:"total"`
+			Hits  []json.RawMessage `json:"hits"`
+		}
+		if err := json.Unmarshal(body, &res); err != nil {
+			return nil, 0, 0, fmt.Errorf("bench: search %q: %w", q, err)
+		}
+		hits += res.Total
+		returned += uint64(len(res.Hits))
+	}
+	return lat, hits, returned, nil
+}
+
+// The records are derived from the corpus as in indexer/bench_test.go: keep
+// the two in step.
+
+type benchPaper struct {
+	Title    string   `json:"title"`
+	Abstract string   `json:"abstract"`
+	Keywords []string `json:"keywords"`
+}
+
+func readBenchCSL(path string) ([]benchPaper, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, usagef("--csl: CSL corpus not found at %s; give its csl.jsonl with --csl or MEDMATCH_CSL (see ../shared/data/README.md)", path)
+	} else if err != nil {
+		return nil, usagef("--csl: %v", err)
+	}
+	defer f.Close()
+	var out []benchPaper
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		var p benchPaper
+		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
+			return nil, usagef("--csl: %s:%d: %v", path, n, err)
+		}
+		if p.Title != "" && p.Abstract != "" {
+			out = append(out, p)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, usagef("--csl: %s: %v", path, err)
+	}
+	if len(out) < 2 {
+		return nil, usagef("--csl: %s has %d papers with a title and an abstract; want at least 2", path, len(out))
+	}
+	return out, nil
+}
+
+var (
+	benchInstitutions = []string{"东岚医科大学附属第一医院", "临溪医学院附属第二医院", "青岑大学附属瑞和医院",
+		"云岫理工大学生物医学工程学院", "华屿生物材料研究所", "砚川检验医学中心", "南澄中医药大学附属医院", "澜城儿童医院"}
+	benchSpecialties = []string{"心血管", "神经", "骨科", "肿瘤", "医学影像", "检验", "康复", "眼科", "口腔", "中医",
+		"呼吸", "内分泌", "妇产", "儿科", "急诊重症", "消化", "泌尿", "皮肤", "精神心理", "护理"}
+	benchFields = []string{"医疗器械", "体外诊断", "创新药", "数字医疗", "康复辅具", "中医药", "生物材料"}
+)
+
+const benchDescBytes = 1024
+
+// benchDescription is paper p's abstract padded to about benchDescBytes with
+// the abstracts after it (shifted by cycle, the pass over the corpus), cut
+// at a sentence end or character boundary; the own abstract is never cut.
+func benchDescription(papers []benchPaper, p, cycle int) string {
+	var b strings.Builder
+	b.WriteString(papers[p].Abstract)
+	own := b.Len()
+	for k := 1; b.Len() < benchDescBytes; k++ {
+		b.WriteByte('\n')
+		b.WriteString(papers[(p+cycle+k)%len(papers)].Abstract)
+	}
+	s := b.String()
+	if own >= benchDescBytes || len(s) <= benchDescBytes {
+		return s
+	}
+	cut := benchDescBytes
+	for cut > own && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if i := strings.LastIndex(s[:cut], "。"); i >= own && i+len("。") >= benchDescBytes*3/4 {
+		cut = i + len("。")
+	}
+	return s[:cut]
+}
+
+// benchJSONL returns n achievement rows as JSONL, and the bytes of text
+// (title, description, institution) they hold.
+func benchJSONL(papers []benchPaper, n int) ([]byte, int64) {
+	type row struct {
+		Type        string   `json:"type"`
+		ID          string   `json:"id"`
+		Synthetic   bool     `json:"synthetic"`
+		Title       string   `json:"title"`
+		Description string   `json:"description"`
+		Institution string   `json:"institution"`
+		Specialty   string   `json:"specialty"`
+		Fields      []string `json:"fields"`
+		Maturity    string   `json:"maturity"`
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	var text int64
+	for i := range n {
+		p, cycle := i%len(papers), i/len(papers)
+		r := row{
+			Type:        string(medmatch.KindAchievement),
+			ID:          fmt.Sprintf("ach-csl-%06d", i),
+			Synthetic:   true,
+			Title:       papers[p].Title,
+			Description: benchDescription(papers, p, cycle),
+			Institution: benchInstitutions[i%len(benchInstitutions)],
+			Specialty:   benchSpecialties[i%len(benchSpecialties)],
+			Fields:      []string{benchFields[i%len(benchFields)]},
+			Maturity:    string(medmatch.Maturities[i%len(medmatch.Maturities)]),
+		}
+		text += int64(len(r.Title) + len(r.Description) + len(r.Institution))
+		_ = enc.Encode(r) // strings and slices only: cannot fail
+	}
+	return buf.Bytes(), text
+}
+
+// benchQueryList is the corpus keywords: the first of every paper, then the
+// second of every paper, and so on, without repeats.
+func benchQueryList(papers []benchPaper) []string {
+	seen := make(map[string]bool)
+	var out []string
+	for k := 0; ; k++ {
+		more := false
+		for _, p := range papers {
+			if k >= len(p.Keywords) {
+				continue
+			}
+			more = true
+			q := strings.TrimSpace(p.Keywords[k])
+			if q == "" || seen[q] || utf8.RuneCountInString(q) > indexer.MaxQueryChars {
+				continue
+			}
+			seen[q] = true
+			out = append(out, q)
+		}
+		if !more {
+			return out
+		}
+	}
+}
+
+// procMemory returns VmRSS and VmHWM from /proc/self/status ("n/a" where
+// there is no /proc).
+func procMemory() (rss, hwm string) {
+	rss, hwm = "n/a", "n/a"
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) != 2 || f[1] != "kB" {
+			continue
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		s := fmt.Sprintf("%.0f MB", float64(kb)/1024)
+		switch k {
+		case "VmRSS":
+			rss = s
+		case "VmHWM":
+			hwm = s
+		}
+	}
+	return
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// pct is the p-th percentile of sorted by the nearest-rank method.
+func pct(sorted []time.Duration, p float64) time.Duration {
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func sum(ds []time.Duration) time.Duration {
+	var t time.Duration
+	for _, d := range ds {
+		t += d
+	}
+	return t
+}
+
+func first(s []string, n int) []string { return s[:min(n, len(s))] }
+
+func mb(n int64) float64 { return float64(n) / 1e6 }
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func msec(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
