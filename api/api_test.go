@@ -388,7 +388,9 @@ func TestSearchPaging(t *testing.T) {
 		t.Fatalf("paged through %d hits of %d in %d pages; want all (and ≥ 20)", len(seen), total, pages)
 	}
 	// A cursor belongs to its query.
-	var res struct{ NextCursor string `json:"next_cursor"` }
+	var res struct {
+		NextCursor string `json:"next_cursor"`
+	}
 	e.get("/api/v1/search?limit=2&q="+q, "").json(t, &res)
 	if r := e.get("/api/v1/search?q=other&cursor="+url.QueryEscape(res.NextCursor), ""); r.status != 400 {
 		t.Errorf("cursor of another query = %d; want 400", r.status)

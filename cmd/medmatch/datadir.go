@@ -132,6 +132,4 @@ func (t *target) String() string {
 	return "store " + t.store.Path()
 }
 
-
-
 func nowUTC() time.Time { return time.Now().UTC() }

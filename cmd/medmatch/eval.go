@@ -181,5 +181,3 @@ func scores(ranked []string, labels map[string]int) (float64, float64) {
 	}
 	return dcg / idcg, rr
 }
-
-
