@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind names a record type. Its string form is used in JSON ("type"), in
@@ -159,7 +160,7 @@ func (m *Meta) validate(v *validator) {
 	if len(m.ExternalID) > 128 {
 		v.add("external_id", "must be at most 128 bytes")
 	}
-	if strings.ContainsAny(m.ExternalID, "\n\r\t") {
+	if strings.ContainsAny(m.ExternalID, "\n\r\t\x00") || !utf8.ValidString(m.ExternalID) {
 		v.add("external_id", "must not contain control characters")
 	}
 }

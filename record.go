@@ -71,11 +71,7 @@ func (ip *IP) validate(v *validator) {
 	if ip.Status == IPNone && len(ip.Numbers) > 0 {
 		v.add("ip.status", "is none but numbers are given; use filed or granted")
 	}
-	for i, n := range ip.Numbers {
-		if utf8.RuneCountInString(n) > 64 {
-			v.add("ip.numbers", "item %d: longer than 64 characters", i+1)
-		}
-	}
+	items(v, "ip.numbers", ip.Numbers, 64)
 }
 
 // Achievement is a 科技成果: an invention, patent, prototype, drug candidate
@@ -153,11 +149,7 @@ func (a *Achievement) Validate(t *Taxonomy) error {
 	text(&v, "summary", a.Summary, 1000, false)
 	text(&v, "description", a.Description, 20000, true)
 	text(&v, "institution", a.Institution, 100, true)
-	for i, m := range a.Team {
-		if utf8.RuneCountInString(m) > 100 {
-			v.add("team", "item %d: longer than 100 characters", i+1)
-		}
-	}
+	items(&v, "team", a.Team, 100)
 	checkLabel(&v, t.Specialties, "specialty", a.Specialty, true)
 	checkLabels(&v, t.Fields, "fields", a.Fields, 1)
 	checkEnum(&v, "maturity", a.Maturity, Maturities, true)
@@ -208,7 +200,7 @@ func (n *ClinicalNeed) Audience() []string {
 // Normalize implements Record.
 func (n *ClinicalNeed) Normalize(t *Taxonomy) {
 	n.Meta.normalize()
-	trim(&n.Title, &n.Hospital, &n.Department, &n.Problem, &n.CurrentPractice, &n.DesiredOutcome, &n.Region)
+	trim(&n.Title, &n.Hospital, &n.Department, &n.Specialty, &n.Problem, &n.CurrentPractice, &n.DesiredOutcome, &n.Region)
 	if n.Specialty == "" && n.Department != "" {
 		if l, ok := t.Specialties.Canonical(n.Department); ok {
 			n.Specialty = l
@@ -420,6 +412,17 @@ func (d *Demand) Validate(t *Taxonomy) error {
 // Text implements Record.
 func (d *Demand) Text() []Field {
 	return []Field{{"title", d.Title}, {"description", d.Description}}
+}
+
+// items checks each string of a list as text of at most max characters.
+func items(v *validator, field string, xs []string, max int) {
+	for i, x := range xs {
+		var iv validator
+		text(&iv, field, x, max, false)
+		for _, e := range iv.errs {
+			v.add(field, "item %d: %s", i+1, e.Message)
+		}
+	}
 }
 
 func trim(ps ...*string) {

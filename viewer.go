@@ -98,21 +98,29 @@ func CanWrite(v Viewer, old, new Record) error {
 	if v.Staff() {
 		return nil
 	}
-	for _, r := range []Record{old, new} {
-		if r == nil {
-			continue
+	// The old record must be the viewer's own; the new one too, and its
+	// status one the viewer may set. The old status does not matter: an
+	// institution edits and resubmits after changes were requested.
+	if old != nil {
+		if err := ownWrite(v, old, false); err != nil {
+			return err
 		}
-		if err := ownWrite(v, r); err != nil {
+	}
+	if new != nil {
+		if err := ownWrite(v, new, true); err != nil {
 			return err
 		}
 	}
 	if old == nil && new != nil && new.Kind() == KindEnterprise {
 		return Errorf(EFORBIDDEN, "", "only organizers create enterprises")
 	}
+	if new == nil && old != nil && old.Kind() == KindEnterprise {
+		return Errorf(EFORBIDDEN, "", "only organizers delete enterprises")
+	}
 	return nil
 }
 
-func ownWrite(v Viewer, r Record) error {
+func ownWrite(v Viewer, r Record, checkStatus bool) error {
 	deny := func(field, format string, args ...any) error {
 		return Errorf(EFORBIDDEN, field, "%s", fmt.Sprintf(format, args...))
 	}
@@ -137,7 +145,7 @@ func ownWrite(v Viewer, r Record) error {
 		if owner != v.Institution {
 			return deny(field, "this key writes records of %q only", v.Institution)
 		}
-		if status != "" && !oneOf(status, institutionStatuses) {
+		if checkStatus && status != "" && !oneOf(status, institutionStatuses) {
 			return deny("status", "an institution may set status %s; organizers review and publish", codes(institutionStatuses))
 		}
 		return nil

@@ -59,9 +59,6 @@ func (s *Store) put(tx *bbolt.Tx, v medmatch.Viewer, r medmatch.Record, mode put
 	now := s.now().UTC()
 	action := medmatch.ActionCreate
 	if old == nil {
-		if m.ID == "" {
-			m.ID = medmatch.NewID(k, now)
-		}
 		if m.Version != 0 && mode == modeCreate {
 			return "", medmatch.Errorf(medmatch.EINVALID, "version", "must be empty when creating")
 		}
@@ -96,6 +93,11 @@ func (s *Store) put(tx *bbolt.Tx, v medmatch.Viewer, r medmatch.Record, mode put
 		if id := exts.Get([]byte(m.ExternalID)); id != nil && string(id) != m.ID {
 			return "", medmatch.Errorf(medmatch.ECONFLICT, "external_id", "external id %q is taken by %s %s", m.ExternalID, k, id)
 		}
+	}
+	// Every check passed: from here on put writes. A generated id is only
+	// given now, so a rejected record never reports an id nobody has.
+	if m.ID == "" {
+		m.ID = medmatch.NewID(k, now)
 	}
 	if old != nil {
 		if oe := old.Base().ExternalID; oe != "" && oe != m.ExternalID {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -75,14 +76,16 @@ const ActionSkip = "skip"
 
 // Report is the outcome of an import.
 type Report struct {
-	File     string      `json:"file"`
-	Created  int         `json:"created"`
-	Updated  int         `json:"updated"`
-	Rejected int         `json:"rejected"`
-	DryRun   bool        `json:"dry_run,omitempty"`
-	Written  bool        `json:"written"` // false when nothing was stored
-	Seq      uint64      `json:"seq,omitempty"`
-	Rows     []RowReport `json:"rows"`
+	File     string `json:"file"`
+	Created  int    `json:"created"`
+	Updated  int    `json:"updated"`
+	Rejected int    `json:"rejected"`
+	DryRun   bool   `json:"dry_run,omitempty"`
+	// SkipInvalid is set when valid rows are written despite rejected ones.
+	SkipInvalid bool        `json:"skip_invalid,omitempty"`
+	Written     bool        `json:"written"` // false when nothing was stored
+	Seq         uint64      `json:"seq,omitempty"`
+	Rows        []RowReport `json:"rows"`
 }
 
 // Problems returns the rejected rows as "file:line: field: reason" lines.
@@ -135,7 +138,9 @@ func parseJSONL(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, error) {
 	sc.Buffer(make([]byte, 64*1024), MaxLineBytes)
 	var rows []Row
 	var bad []RowReport
-	for line := 1; sc.Scan(); line++ {
+	line := 0
+	for sc.Scan() {
+		line++
 		b := bytes.TrimSpace(sc.Bytes())
 		if line == 1 {
 			b = bytes.TrimPrefix(b, bom)
@@ -152,7 +157,7 @@ func parseJSONL(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, error) {
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, nil, medmatch.Errorf(medmatch.ETOOLARGE, "", "line %d: longer than %d bytes", len(rows)+len(bad)+1, MaxLineBytes)
+			return nil, nil, medmatch.Errorf(medmatch.ETOOLARGE, "", "line %d: longer than %d bytes", line+1, MaxLineBytes)
 		}
 		return nil, nil, fmt.Errorf("importer: read: %w", err)
 	}
@@ -164,8 +169,12 @@ func parseJSONL(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, error) {
 // silently dropped.
 func decodeObject(b []byte, line int, kind medmatch.Kind) (medmatch.Record, *RowReport) {
 	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(b, &probe); err != nil {
-		rep := reject(line, "", "not a JSON object: %s", jsonMessage(err))
+	if err := json.Unmarshal(b, &probe); err != nil || probe == nil {
+		msg := "null"
+		if err != nil {
+			msg = jsonMessage(err)
+		}
+		rep := reject(line, "", "not a JSON object: %s", msg)
 		return nil, &rep
 	}
 	k := kind
@@ -223,16 +232,25 @@ func parseCSV(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, error) {
 		return nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: %s", csvMessage(err))
 	}
 	cols := make([]string, len(header))
-	seen := make(map[string]bool)
+	seen := make(map[string]string)
+	headerKind := kind // with a type column, any kind's fields may appear
+	for _, h := range header {
+		if strings.EqualFold(strings.TrimSpace(h), "type") {
+			headerKind = ""
+		}
+	}
 	for i, h := range header {
-		c := strings.ToLower(strings.TrimSpace(h))
-		if c == "" {
+		h = strings.TrimSpace(h)
+		c := canonColumn(strings.ToLower(h))
+		switch {
+		case c == "":
 			return nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: column %d has no name", i+1)
+		case seen[c] != "":
+			return nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: columns %q and %q name the same field", seen[c], h)
+		case c != "type" && !knownColumn(c, headerKind):
+			return nil, nil, medmatch.Errorf(medmatch.EINVALID, h, "line 1: unknown column")
 		}
-		if seen[c] {
-			return nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: column %q appears twice", h)
-		}
-		seen[c] = true
+		seen[c] = h
 		cols[i] = c
 	}
 	var rows []Row
@@ -242,18 +260,15 @@ func parseCSV(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				bad = append(bad, reject(pe.StartLine, "", "%s", csvMessage(err)))
-				if pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
-					continue
-				}
 				continue
 			}
 			return nil, nil, fmt.Errorf("importer: read csv: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
@@ -305,22 +320,16 @@ func csvRow(cols, vals []string, line int, kind medmatch.Kind) (medmatch.Record,
 			continue
 		}
 		path := strings.Split(c, ".")
-		if _, ok := shape[c]; !ok && len(path) == 1 {
-			// price_min → price.min
-			if a, b, ok := strings.Cut(c, "_"); ok {
-				if _, ok := shape[a+"."+b]; ok {
-					c, path = a+"."+b, []string{a, b}
-				}
-			}
-		}
 		kindOf, ok := shape[c]
 		if !ok {
-			rep := reject(line, c, "unknown column for a %s", k)
+			rep := reject(line, c, "is not a field of a %s", k)
+			rep.Kind = k
 			return nil, &rep
 		}
 		val, err := convert(v, kindOf)
 		if err != nil {
 			rep := reject(line, c, "%s", err)
+			rep.Kind = k
 			return nil, &rep
 		}
 		m := obj
@@ -342,6 +351,29 @@ func csvRow(cols, vals []string, line int, kind medmatch.Kind) (medmatch.Record,
 	return decodeObject(b, line, k)
 }
 
+// canonColumn maps a column name to the field path it names: price_min and
+// price.min both name price.min.
+func canonColumn(c string) string {
+	if c == "type" || knownColumn(c, "") {
+		return c
+	}
+	if a, b, ok := strings.Cut(c, "_"); ok && knownColumn(a+"."+b, "") {
+		return a + "." + b
+	}
+	return c
+}
+
+// knownColumn reports whether c is a field path of kind k, or of any kind
+// when k is "".
+func knownColumn(c string, k medmatch.Kind) bool {
+	for kk, shape := range shapes {
+		if _, ok := shape[c]; ok && (k == "" || k == kk) {
+			return true
+		}
+	}
+	return false
+}
+
 func convert(v string, k reflect.Kind) (any, error) {
 	switch k {
 	case reflect.Slice:
@@ -355,7 +387,7 @@ func convert(v string, k reflect.Kind) (any, error) {
 		return out, nil
 	case reflect.Float64, reflect.Int64:
 		n, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
-		if err != nil {
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 			return nil, fmt.Errorf("%q is not a number", v)
 		}
 		return n, nil
@@ -415,7 +447,7 @@ func Import(ctx context.Context, s medmatch.Store, v medmatch.Viewer, name strin
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{File: filepath.Base(name), DryRun: opt.DryRun, Rejected: len(bad)}
+	rep := &Report{File: filepath.Base(name), DryRun: opt.DryRun, SkipInvalid: opt.SkipInvalid, Rejected: len(bad)}
 	recs := make([]medmatch.Record, len(rows))
 	for i, r := range rows {
 		recs[i] = r.Record

@@ -30,6 +30,8 @@ type highlighter struct {
 	an    *dict.Analyzer
 	terms map[string]bool
 	list  []string
+	cjk   []string // terms without ASCII letters or digits
+	latin []string // the others
 }
 
 func newHighlighter(an *dict.Analyzer, terms []string) *highlighter {
@@ -38,6 +40,11 @@ func newHighlighter(an *dict.Analyzer, terms []string) *highlighter {
 		if !h.terms[t] {
 			h.terms[t] = true
 			h.list = append(h.list, t)
+			if strings.IndexFunc(t, func(r rune) bool { return r < utf8.RuneSelf }) >= 0 {
+				h.latin = append(h.latin, t)
+			} else {
+				h.cjk = append(h.cjk, t)
+			}
 		}
 	}
 	return h
@@ -107,13 +114,24 @@ func (h *highlighter) spans(text string) []span {
 }
 
 // contains reports whether the normalised form of clause contains a query
-// term as a substring (a necessary condition for a match).
+// term as a substring (a necessary condition for a match). Terms without
+// Latin letters or digits are looked for in the clause as it is: NFKC and
+// lower-casing leave Chinese text alone, so only clauses that a Latin term
+// could match need normalising.
 func (h *highlighter) contains(clause string) bool {
+	for _, t := range h.cjk {
+		if strings.Contains(clause, t) {
+			return true
+		}
+	}
+	if len(h.latin) == 0 {
+		return false
+	}
 	c := strings.ToLower(clause)
 	if !norm.NFKC.IsNormalString(c) {
 		c = norm.NFKC.String(c)
 	}
-	for _, t := range h.list {
+	for _, t := range h.latin {
 		if strings.Contains(c, t) {
 			return true
 		}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 
 	"github.com/medmatch/medmatch"
 	"github.com/medmatch/medmatch/dict"
@@ -309,6 +311,9 @@ func (ix *Index) build(ctx context.Context, dir string) (bleve.Index, uint64, er
 	if berr := <-errc; err == nil {
 		err = berr
 	}
+	if err == nil {
+		err = settle(ctx, idx)
+	}
 	if err != nil {
 		idx.Close()
 		os.RemoveAll(dir)
@@ -317,6 +322,21 @@ func (ix *Index) build(ctx context.Context, dir string) (bleve.Index, uint64, er
 	el := time.Since(start)
 	ix.log.Info("index built", "docs", n, "seq", seq, "took", el.Round(time.Millisecond), "docs_per_s", int(float64(n)/el.Seconds()))
 	return idx, seq, nil
+}
+
+// settle merges a freshly built index's segments (one per batch) as the
+// background merger would, before the index serves: otherwise the first
+// minutes of searches compete with merges for the CPU.
+func settle(ctx context.Context, idx bleve.Index) error {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return err
+	}
+	if sc, ok := adv.(*scorch.Scorch); ok {
+		opt := mergeplan.DefaultMergePlanOptions
+		return sc.ForceMerge(ctx, &opt)
+	}
+	return nil
 }
 
 func (ix *Index) rebuildInPlace(ctx context.Context) error {

@@ -45,7 +45,18 @@ type Request struct {
 	// MinShould, with OperatorOr, requires at least this fraction of the
 	// query's words (rounded down, at least one). For evaluation only.
 	MinShould float64
+	// Common overrides CommonCutoff (negative: no common-word handling).
+	// For evaluation only.
+	Common float64
 }
+
+// CommonCutoff: with OperatorOr, a query word found in more than this
+// fraction of the records is "common" (医院, 研究, 技术). Common words add
+// to the score of records that match a rarer word of the query but do not
+// make a record a hit on their own, unless every word of the query is
+// common. This keeps a query for 医院内转运 from matching every record of
+// every hospital, and keeps it fast.
+const CommonCutoff = 0.2
 
 // Hit is one search result.
 type Hit struct {
@@ -121,18 +132,39 @@ func (ix *Index) Search(ctx context.Context, v medmatch.Viewer, req Request) (*R
 	if len(terms) == 0 {
 		text = bleve.NewMatchAllQuery()
 	} else {
-		text = textQuery(terms, req.Operator, req.MinShould)
+		cutoff := CommonCutoff
+		if req.Common != 0 {
+			cutoff = req.Common
+		}
+		var common map[string]bool
+		if req.Operator == OperatorOr && cutoff > 0 && len(terms) > 1 {
+			common = ix.commonTerms(ctx, terms, cutoff)
+		}
+		text = textQuery(terms, req.Operator, req.MinShould, common)
 	}
-	must := []query.Query{text, filter("aud", v.Principals())}
+	// Visibility and type are filters: they select, they do not score.
+	var filters []query.Query
+	if !v.Staff() { // staff read every record
+		filters = append(filters, anyOf("aud", v.Principals()))
+	}
 	if len(req.Kinds) > 0 {
 		ks := make([]string, len(req.Kinds))
 		for i, k := range req.Kinds {
 			ks[i] = string(k)
 		}
-		must = append(must, filter("type", ks))
+		filters = append(filters, anyOf("type", ks))
+	}
+	q := bleve.NewBooleanQuery()
+	q.AddMust(text)
+	switch len(filters) {
+	case 0:
+	case 1:
+		q.AddFilter(filters[0])
+	default:
+		q.AddFilter(bleve.NewConjunctionQuery(filters...))
 	}
 	// One hit more than asked tells whether there is a next page.
-	sr := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), req.Limit+1, 0, false)
+	sr := bleve.NewSearchRequestOptions(q, req.Limit+1, 0, false)
 	sr.SortBy([]string{"-_score", "_id"})
 	if req.Cursor != "" {
 		c, err := decodeCursor(req.Cursor)
@@ -193,7 +225,21 @@ func hasWord(s string) bool {
 
 // textQuery matches terms across the text fields: each term may occur in any
 // field (weighted by the field's boost); OperatorAnd requires every term.
-func textQuery(terms []string, op string, minShould float64) query.Query {
+func textQuery(terms []string, op string, minShould float64, common map[string]bool) query.Query {
+	if len(common) > 0 && len(common) < len(terms) {
+		var rare, frequent []string
+		for _, t := range terms {
+			if common[t] {
+				frequent = append(frequent, t)
+			} else {
+				rare = append(rare, t)
+			}
+		}
+		q := bleve.NewBooleanQuery()
+		q.AddMust(textQuery(rare, op, minShould, nil))
+		q.AddShould(textQuery(frequent, OperatorOr, 0, nil))
+		return q
+	}
 	perTerm := make([]query.Query, 0, len(terms))
 	seen := make(map[string]bool)
 	for _, t := range terms {
@@ -220,19 +266,54 @@ func textQuery(terms []string, op string, minShould float64) query.Query {
 	return d
 }
 
-// filter matches documents whose keyword field holds one of values. Its
-// boost is zero so that filters do not change the ranking.
-func filter(field string, values []string) query.Query {
+// commonTerms returns the terms found in more than cutoff of the documents
+// (in the text field where they are most frequent).
+func (ix *Index) commonTerms(ctx context.Context, terms []string, cutoff float64) map[string]bool {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	adv, err := ix.idx.Advanced()
+	if err != nil {
+		return nil
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil
+	}
+	defer r.Close()
+	n, err := r.DocCount()
+	if err != nil || n == 0 {
+		return nil
+	}
+	out := make(map[string]bool)
+	for _, t := range terms {
+		var df uint64
+		for _, f := range textFields {
+			tfr, err := r.TermFieldReader(ctx, []byte(t), f.Name, false, false, false)
+			if err != nil {
+				return nil
+			}
+			df = max(df, tfr.Count())
+			tfr.Close()
+		}
+		if float64(df) > cutoff*float64(n) {
+			out[t] = true
+		}
+	}
+	return out
+}
+
+// anyOf matches documents whose keyword field holds one of values.
+func anyOf(field string, values []string) query.Query {
 	qs := make([]query.Query, len(values))
 	for i, v := range values {
 		q := bleve.NewTermQuery(v)
 		q.SetField(field)
-		q.SetBoost(0)
 		qs[i] = q
 	}
-	d := bleve.NewDisjunctionQuery(qs...)
-	d.SetBoost(0)
-	return d
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewDisjunctionQuery(qs...)
 }
 
 func encodeCursor(c cursor) string {

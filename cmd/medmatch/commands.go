@@ -156,6 +156,8 @@ func printReport(std IO, rep *importer.Report, asJSON bool) error {
 		}
 		verb := "imported"
 		switch {
+		case rep.DryRun && rep.Rejected > 0 && !rep.SkipInvalid:
+			verb = "dry run (as it stands nothing would be written: all or nothing, see --skip-invalid)"
 		case rep.DryRun:
 			verb = "dry run"
 		case !rep.Written && rep.Rejected > 0:
@@ -331,13 +333,16 @@ until the new one is swapped in. Goes through the server when one runs.`, std.Er
 	if err != nil {
 		return err
 	}
+	_, statErr := os.Stat(indexer.Dir(c.data))
 	ix, err := indexer.Open(ctx, indexer.Dir(c.data), tgt.store, indexer.Options{Logger: log})
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
-	if err := ix.Rebuild(ctx); err != nil {
-		return err
+	if statErr == nil { // Open built a missing index already
+		if err := ix.Rebuild(ctx); err != nil {
+			return err
+		}
 	}
 	n, _ := ix.DocCount()
 	fmt.Fprintf(std.Out, "reindexed %d documents\n", n)

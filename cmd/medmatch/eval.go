@@ -113,10 +113,13 @@ query variant, and prints nDCG@10 and MRR@10 per variant.`, std.Err)
 		name string
 		req  indexer.Request
 	}{
-		{"or", indexer.Request{Operator: indexer.OperatorOr}},
+		{"or (default: words in > 20% of records only score)", indexer.Request{Operator: indexer.OperatorOr}},
+		{"or, no common-word rule", indexer.Request{Operator: indexer.OperatorOr, Common: -1}},
+		{"or, words in > 10% only score", indexer.Request{Operator: indexer.OperatorOr, Common: 0.1}},
+		{"or, words in > 5% only score", indexer.Request{Operator: indexer.OperatorOr, Common: 0.05}},
 		{"and", indexer.Request{Operator: indexer.OperatorAnd}},
-		{"or, ≥ 50% of words", indexer.Request{Operator: indexer.OperatorOr, MinShould: 0.5}},
-		{"or, ≥ 75% of words", indexer.Request{Operator: indexer.OperatorOr, MinShould: 0.75}},
+		{"or, ≥ 50% of words", indexer.Request{Operator: indexer.OperatorOr, MinShould: 0.5, Common: -1}},
+		{"or, ≥ 75% of words", indexer.Request{Operator: indexer.OperatorOr, MinShould: 0.75, Common: -1}},
 	}
 	w := tabwriter.NewWriter(std.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "variant\tnDCG@10\tMRR@10\tno hits\tms/query")
