@@ -195,11 +195,15 @@ func checkEnums[T ~string](v *validator, field string, xs []T, list []T) {
 }
 
 // normCodes lower-cases and trims codes and drops empty items and duplicates.
-func normCodes[T ~string](xs []T) []T {
-	out := xs[:0]
+func normCodes[T ~string](xs []T) []T { return mapUnique(xs, normCode[T]) }
+
+// mapUnique applies f to every item and keeps the non-empty results, each
+// once, in order; nil when none is left.
+func mapUnique[T ~string](xs []T, f func(T) T) []T {
+	out := make([]T, 0, len(xs))
 	seen := make(map[T]bool, len(xs))
 	for _, x := range xs {
-		x = T(strings.ToLower(strings.TrimSpace(string(x))))
+		x = f(x)
 		if x == "" || seen[x] {
 			continue
 		}

@@ -431,22 +431,7 @@ func trim(ps ...*string) {
 	}
 }
 
-func normStrings(xs []string) []string {
-	out := make([]string, 0, len(xs))
-	seen := make(map[string]bool, len(xs))
-	for _, x := range xs {
-		x = strings.TrimSpace(x)
-		if x == "" || seen[x] {
-			continue
-		}
-		seen[x] = true
-		out = append(out, x)
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
+func normStrings(xs []string) []string { return mapUnique(xs, strings.TrimSpace) }
 
 // text checks a free-text field: required, at most max characters, valid
 // UTF-8 and no NUL bytes.

@@ -75,20 +75,7 @@ func canonical(v *Vocabulary, s string) string {
 }
 
 func canonicalList(v *Vocabulary, xs []string) []string {
-	out := make([]string, 0, len(xs))
-	seen := make(map[string]bool, len(xs))
-	for _, x := range xs {
-		x = canonical(v, x)
-		if x == "" || seen[x] {
-			continue
-		}
-		seen[x] = true
-		out = append(out, x)
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
+	return mapUnique(xs, func(x string) string { return canonical(v, x) })
 }
 
 func checkLabel(val *validator, voc *Vocabulary, field, s string, required bool) {

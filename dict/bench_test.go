@@ -1,57 +1,28 @@
 package dict_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
 	"testing"
 
 	"github.com/medmatch/medmatch/dict"
+	"github.com/medmatch/medmatch/internal/corpus"
 )
 
-// cslPath is the CSL corpus (../shared/data/README.md): 2,000 Chinese
-// journal abstracts, Apache-2.0. It is read at benchmark time, never copied
-// into the repository. MEDMATCH_CSL overrides the path.
-func cslPath() string {
-	if p := os.Getenv("MEDMATCH_CSL"); p != "" {
-		return p
-	}
-	return "../../shared/data/csl/csl.jsonl"
-}
-
-// cslAbstracts returns the abstracts of the CSL corpus, or skips b when the
-// file is absent.
+// cslAbstracts returns the abstracts of the CSL corpus, or skips b when
+// the file is absent.
 func cslAbstracts(b *testing.B) [][]byte {
 	b.Helper()
-	path := cslPath()
-	f, err := os.Open(path)
+	path := corpus.Path("../../shared/data/csl/csl.jsonl")
+	papers, err := corpus.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		b.Skipf("CSL corpus not found at %s (set MEDMATCH_CSL to its csl.jsonl; see ../shared/data/README.md)", path)
 	} else if err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
-	var out [][]byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-	for n := 1; sc.Scan(); n++ {
-		var p struct {
-			Abstract string `json:"abstract"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
-			b.Fatalf("%s:%d: %v", path, n, err)
-		}
-		if p.Abstract != "" {
-			out = append(out, []byte(p.Abstract))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		b.Fatal(err)
-	}
-	if len(out) == 0 {
-		b.Fatalf("%s: no abstracts", path)
+	out := make([][]byte, len(papers))
+	for i, p := range papers {
+		out[i] = []byte(p.Abstract)
 	}
 	return out
 }

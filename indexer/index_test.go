@@ -139,3 +139,34 @@ func sortStrings(s []string) {
 		}
 	}
 }
+
+// TestCommonWords: a word most records contain (医院 is in the institution
+// of most demo achievements) only adds score; it does not make every such
+// record a hit when the query has a rarer word.
+func TestCommonWords(t *testing.T) {
+	e := open(t, true)
+	ctx := context.Background()
+	rare, err := e.ix.Search(ctx, anon, indexer.Request{Query: "脑起搏器"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := e.ix.Search(ctx, anon, indexer.Request{Query: "医院 脑起搏器"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := e.ix.Search(ctx, anon, indexer.Request{Query: "医院 脑起搏器", Common: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if both.Total != rare.Total || all.Total <= 5*both.Total {
+		t.Fatalf("totals: 脑起搏器 %d, 医院 脑起搏器 %d (without the rule %d); want the first two equal and the third far larger", rare.Total, both.Total, all.Total)
+	}
+	if both.Hits[0].ID != "ach-0001" {
+		t.Fatalf("医院 脑起搏器: first hit %s; want ach-0001", both.Hits[0].ID)
+	}
+	// A query of common words only still finds records.
+	only, err := e.ix.Search(ctx, anon, indexer.Request{Query: "医院"})
+	if err != nil || only.Total < 100 {
+		t.Fatalf("医院 alone: %v hits, %v; want hundreds", only.Total, err)
+	}
+}

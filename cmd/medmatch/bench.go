@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -22,12 +21,12 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medmatch/medmatch"
 	"github.com/medmatch/medmatch/dict"
 	"github.com/medmatch/medmatch/importer"
 	"github.com/medmatch/medmatch/indexer"
+	"github.com/medmatch/medmatch/internal/corpus"
 )
 
 // benchRestarts is how many times the bench restarts the server.
@@ -67,7 +66,7 @@ Prints a table on standard output. Exit code 2 when the corpus is missing.`, std
 	if err != nil {
 		return err
 	}
-	qs := benchQueryList(papers)
+	qs := corpus.Queries(papers, indexer.MaxQueryChars)
 	if len(qs) == 0 {
 		return usagef("--csl: %s has no keywords to make queries from", *csl)
 	}
@@ -288,136 +287,30 @@ func benchSearch(ctx context.Context, addr string, qs []string, count int) ([]ti
 // The records are derived from the corpus as in indexer/bench_test.go: keep
 // the two in step.
 
-type benchPaper struct {
-	Title    string   `json:"title"`
-	Abstract string   `json:"abstract"`
-	Keywords []string `json:"keywords"`
-}
-
-func readBenchCSL(path string) ([]benchPaper, error) {
-	f, err := os.Open(path)
+func readBenchCSL(path string) ([]corpus.Paper, error) {
+	papers, err := corpus.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, usagef("--csl: CSL corpus not found at %s; give its csl.jsonl with --csl or MEDMATCH_CSL (see ../shared/data/README.md)", path)
 	} else if err != nil {
 		return nil, usagef("--csl: %v", err)
 	}
-	defer f.Close()
-	var out []benchPaper
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-	for n := 1; sc.Scan(); n++ {
-		var p benchPaper
-		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
-			return nil, usagef("--csl: %s:%d: %v", path, n, err)
-		}
-		if p.Title != "" && p.Abstract != "" {
-			out = append(out, p)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, usagef("--csl: %s: %v", path, err)
-	}
-	if len(out) < 2 {
-		return nil, usagef("--csl: %s has %d papers with a title and an abstract; want at least 2", path, len(out))
-	}
-	return out, nil
+	return papers, nil
 }
 
-var (
-	benchInstitutions = []string{"东岚医科大学附属第一医院", "临溪医学院附属第二医院", "青岑大学附属瑞和医院",
-		"云岫理工大学生物医学工程学院", "华屿生物材料研究所", "砚川检验医学中心", "南澄中医药大学附属医院", "澜城儿童医院"}
-	benchSpecialties = []string{"心血管", "神经", "骨科", "肿瘤", "医学影像", "检验", "康复", "眼科", "口腔", "中医",
-		"呼吸", "内分泌", "妇产", "儿科", "急诊重症", "消化", "泌尿", "皮肤", "精神心理", "护理"}
-	benchFields = []string{"医疗器械", "体外诊断", "创新药", "数字医疗", "康复辅具", "中医药", "生物材料"}
-)
-
-const benchDescBytes = 1024
-
-// benchDescription is paper p's abstract padded to about benchDescBytes with
-// the abstracts after it (shifted by cycle, the pass over the corpus), cut
-// at a sentence end or character boundary; the own abstract is never cut.
-func benchDescription(papers []benchPaper, p, cycle int) string {
-	var b strings.Builder
-	b.WriteString(papers[p].Abstract)
-	own := b.Len()
-	for k := 1; b.Len() < benchDescBytes; k++ {
-		b.WriteByte('\n')
-		b.WriteString(papers[(p+cycle+k)%len(papers)].Abstract)
-	}
-	s := b.String()
-	if own >= benchDescBytes || len(s) <= benchDescBytes {
-		return s
-	}
-	cut := benchDescBytes
-	for cut > own && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	if i := strings.LastIndex(s[:cut], "。"); i >= own && i+len("。") >= benchDescBytes*3/4 {
-		cut = i + len("。")
-	}
-	return s[:cut]
-}
-
-// benchJSONL returns n achievement rows as JSONL, and the bytes of text
-// (title, description, institution) they hold.
-func benchJSONL(papers []benchPaper, n int) ([]byte, int64) {
-	type row struct {
-		Type        string   `json:"type"`
-		ID          string   `json:"id"`
-		Synthetic   bool     `json:"synthetic"`
-		Title       string   `json:"title"`
-		Description string   `json:"description"`
-		Institution string   `json:"institution"`
-		Specialty   string   `json:"specialty"`
-		Fields      []string `json:"fields"`
-		Maturity    string   `json:"maturity"`
-	}
+// benchJSONL returns n derived achievements as JSONL rows, and the bytes of
+// text (title, description, institution) they hold.
+func benchJSONL(papers []corpus.Paper, n int) ([]byte, int64) {
+	as, text := corpus.Achievements(papers, n)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	var text int64
-	for i := range n {
-		p, cycle := i%len(papers), i/len(papers)
-		r := row{
-			Type:        string(medmatch.KindAchievement),
-			ID:          fmt.Sprintf("ach-csl-%06d", i),
-			Synthetic:   true,
-			Title:       papers[p].Title,
-			Description: benchDescription(papers, p, cycle),
-			Institution: benchInstitutions[i%len(benchInstitutions)],
-			Specialty:   benchSpecialties[i%len(benchSpecialties)],
-			Fields:      []string{benchFields[i%len(benchFields)]},
-			Maturity:    string(medmatch.Maturities[i%len(medmatch.Maturities)]),
-		}
-		text += int64(len(r.Title) + len(r.Description) + len(r.Institution))
-		_ = enc.Encode(r) // strings and slices only: cannot fail
+	for _, a := range as {
+		_ = enc.Encode(struct {
+			Type string `json:"type"`
+			*medmatch.Achievement
+		}{string(medmatch.KindAchievement), a}) // strings and slices only: cannot fail
 	}
 	return buf.Bytes(), text
-}
-
-// benchQueryList is the corpus keywords: the first of every paper, then the
-// second of every paper, and so on, without repeats.
-func benchQueryList(papers []benchPaper) []string {
-	seen := make(map[string]bool)
-	var out []string
-	for k := 0; ; k++ {
-		more := false
-		for _, p := range papers {
-			if k >= len(p.Keywords) {
-				continue
-			}
-			more = true
-			q := strings.TrimSpace(p.Keywords[k])
-			if q == "" || seen[q] || utf8.RuneCountInString(q) > indexer.MaxQueryChars {
-				continue
-			}
-			seen[q] = true
-			out = append(out, q)
-		}
-		if !more {
-			return out
-		}
-	}
 }
 
 // procMemory returns VmRSS and VmHWM from /proc/self/status ("n/a" where
