@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/blevesearch/bleve/v2"
+
 	"github.com/medmatch/medmatch"
 	"github.com/medmatch/medmatch/indexer"
 	"github.com/medmatch/medmatch/storetest"
@@ -116,5 +118,32 @@ func TestRebuildWhileSearching(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// TestMappingVersionRebuild: an index built by another mapping version is
+// rebuilt from the store on open.
+func TestMappingVersionRebuild(t *testing.T) {
+	e := open(t, true)
+	e.ix.Close()
+	idx, err := bleve.Open(indexer.Dir(e.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.SetInternal([]byte("medmatch.mapping"), []byte("0")); err != nil {
+		t.Fatal(err)
+	}
+	idx.Close()
+	var logs bytes.Buffer
+	ix, err := indexer.Open(context.Background(), indexer.Dir(e.dir), e.store, indexer.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if !strings.Contains(logs.String(), "another mapping version") || !strings.Contains(logs.String(), "index built") {
+		t.Fatalf("logs:\n%s\nwant a rebuild for the mapping version", logs.String())
+	}
+	if n, _ := ix.DocCount(); n < 590 {
+		t.Fatalf("rebuilt index has %d docs; want the whole demo catalogue", n)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // mappingVersion changes whenever the mapping, the analyzers or the way
 // records become documents change; an index of another version is rebuilt
 // from the Store on open.
-const mappingVersion = "3"
+const mappingVersion = "4"
 
 // doc is the indexed form of any record. Text is analysed with the gse index
 // analyzer; keyword fields hold codes and labels for filters and facets.
@@ -38,6 +38,9 @@ type doc struct {
 	Status   string   `json:"status,omitempty"`
 }
 
+// BleveType tells bleve which document mapping applies.
+func (d *doc) BleveType() string { return d.Type }
+
 // textFields are the analysed fields, each with its query-time boost.
 var textFields = []struct {
 	Name  string
@@ -59,27 +62,63 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	im.IndexDynamic = false
 	im.DocValuesDynamic = false
 
-	dm := bleve.NewDocumentStaticMapping()
-	for _, f := range textFields {
-		fm := bleve.NewTextFieldMapping()
-		fm.Analyzer = AnalyzerIndex
-		fm.Store = false
-		fm.IncludeTermVectors = false // highlights come from the Store's text
-		fm.IncludeInAll = false
-		fm.DocValues = false
-		dm.AddFieldMappingsAt(f.Name, fm)
+	// One document mapping per record kind, chosen by the "type" field,
+	// holding the fields that kind fills. The analysed fields have the same
+	// names in every kind, so one query searches them all.
+	im.TypeField = "type"
+	im.DefaultMapping = bleve.NewDocumentDisabledMapping()
+	for _, k := range medmatch.Kinds {
+		dm := bleve.NewDocumentStaticMapping()
+		for _, f := range textFields {
+			if kindFields[k][f.Name] {
+				dm.AddFieldMappingsAt(f.Name, textField())
+			}
+		}
+		for _, name := range keywordFields {
+			if name == "type" || name == "aud" || kindFields[k][name] {
+				dm.AddFieldMappingsAt(name, keywordField(name))
+			}
+		}
+		im.AddDocumentMapping(string(k), dm)
 	}
-	for _, name := range keywordFields {
-		fm := bleve.NewKeywordFieldMapping()
-		fm.Analyzer = keyword.Name
-		fm.Store = false
-		fm.IncludeTermVectors = false
-		fm.IncludeInAll = false
-		fm.DocValues = name != "aud" && name != "type" // facets read doc values
-		dm.AddFieldMappingsAt(name, fm)
-	}
-	im.DefaultMapping = dm
 	return im, nil
+}
+
+// kindFields lists the fields each kind fills (see toDoc).
+var kindFields = map[medmatch.Kind]map[string]bool{
+	medmatch.KindAchievement: set("title", "summary", "body", "org", "specialty", "fields", "maturity", "transfer_modes", "region", "institution", "ip_type", "ip_status", "status"),
+	medmatch.KindNeed:        set("title", "summary", "body", "org", "specialty", "fields", "region", "institution", "status"),
+	medmatch.KindTeam:        set("title", "body", "org", "specialty", "fields", "region", "institution"),
+	medmatch.KindEnterprise:  set("title", "body", "fields", "region"),
+	medmatch.KindDemand:      set("title", "body", "specialty", "fields", "maturity", "transfer_modes", "status"),
+}
+
+func set(xs ...string) map[string]bool {
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
+
+func textField() *mapping.FieldMapping {
+	fm := bleve.NewTextFieldMapping()
+	fm.Analyzer = AnalyzerIndex
+	fm.Store = false
+	fm.IncludeTermVectors = false // highlights come from the Store's text
+	fm.IncludeInAll = false
+	fm.DocValues = false
+	return fm
+}
+
+func keywordField(name string) *mapping.FieldMapping {
+	fm := bleve.NewKeywordFieldMapping()
+	fm.Analyzer = keyword.Name
+	fm.Store = false
+	fm.IncludeTermVectors = false
+	fm.IncludeInAll = false
+	fm.DocValues = name != "aud" && name != "type" // facets read doc values
+	return fm
 }
 
 // docID is the bleve id of a record: ids are unique per kind only.
