@@ -168,6 +168,14 @@ func TestErrors(t *testing.T) {
 		{"bad search cursor", "GET", "/api/v1/search?q=x&cursor=zzz", "", "", "", 400, "invalid", "cursor"},
 		{"bad type", "GET", "/api/v1/search?q=x&type=patent", "", "", "", 400, "invalid", "type"},
 		{"bad operator", "GET", "/api/v1/search?q=x&operator=xor", "", "", "", 400, "invalid", "operator"},
+		{"unknown search parameter", "GET", "/api/v1/search?q=x&specialtyy=骨科", "", "", "", 400, "invalid", "specialtyy"},
+		{"bad sort", "GET", "/api/v1/search?q=x&sort=cheapest", "", "", "", 400, "invalid", "sort"},
+		{"bad facet", "GET", "/api/v1/search?q=x&facets=colour", "", "", "", 400, "invalid", "facets"},
+		{"bad filter value", "GET", "/api/v1/search?q=x&maturity=ripe", "", "", "", 400, "invalid", "maturity"},
+		{"bad price", "GET", "/api/v1/search?q=x&price_min=cheap", "", "", "", 400, "invalid", "price_min"},
+		{"bad date", "GET", "/api/v1/search?q=x&updated_from=yesterday", "", "", "", 400, "invalid", "updated_from"},
+		{"unclosed quote", "GET", "/api/v1/search?q=%22x", "", "", "", 400, "invalid", "q"},
+		{"unknown query field", "GET", "/api/v1/search?q=colour:red", "", "", "", 400, "invalid", "q"},
 		{"import anonymous", "POST", "/api/v1/import?format=jsonl", "", "application/x-ndjson", "{}", 401, "unauthorized", ""},
 		{"import no format", "POST", "/api/v1/import", "organizer", "", "{}", 415, "unsupported", "format"},
 		{"import bad flag", "POST", "/api/v1/import?format=csv&dry_run=maybe", "organizer", "", "title\nx\n", 400, "invalid", "dry_run"},
@@ -216,6 +224,25 @@ func TestSearchDemo(t *testing.T) {
 	}
 	if res.Hits[0].Record["title"] == nil {
 		t.Errorf("hit carries no record: %v", res.Hits[0])
+	}
+	// Facets, filters and sort over the API.
+	var fr struct {
+		Total  int
+		Facets map[string][]struct {
+			Value string
+			Count int
+		}
+		Hits []struct{ Record map[string]any }
+	}
+	r = e.get("/api/v1/search?type=achievement&specialty=骨科,康复&facets=all&sort=price&highlight=false&limit=5", "")
+	r.json(t, &fr)
+	if r.status != 200 || len(fr.Facets["specialty"]) < 3 || len(fr.Facets["updated"]) != 4 || fr.Total == 0 {
+		t.Fatalf("faceted search = %d %s", r.status, r.body)
+	}
+	for _, h := range fr.Hits {
+		if s := h.Record["specialty"]; s != "骨科" && s != "康复" {
+			t.Errorf("filtered hit has specialty %v", s)
+		}
 	}
 }
 

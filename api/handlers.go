@@ -65,26 +65,12 @@ func boolParam(c echo.Context, name string) (bool, error) {
 	return b, nil
 }
 
+// search answers GET /api/v1/search; indexer.ParseParams lists the
+// parameters.
 func (s *Server) search(c echo.Context) error {
-	req := indexer.Request{Query: c.QueryParam("q"), Cursor: c.QueryParam("cursor"), Operator: c.QueryParam("operator")}
-	var err error
-	if req.Limit, err = intParam(c, "limit"); err != nil {
+	req, err := indexer.ParseParams(c.QueryParams())
+	if err != nil {
 		return err
-	}
-	if c.QueryParam("limit") != "" && req.Limit == 0 {
-		return medmatch.Errorf(medmatch.EINVALID, "limit", "must be between 1 and %d", indexer.MaxLimit)
-	}
-	for _, t := range c.QueryParams()["type"] {
-		for _, p := range strings.Split(t, ",") {
-			if p = strings.TrimSpace(p); p == "" {
-				continue
-			}
-			k, err := medmatch.ParseKind("type", p)
-			if err != nil {
-				return err
-			}
-			req.Kinds = append(req.Kinds, k)
-		}
 	}
 	res, err := s.index.Load().Search(c.Request().Context(), viewer(c), req)
 	if err != nil {

@@ -21,6 +21,12 @@ const (
 	// Query cuts precisely, without sub-words: a query for 心肌梗死 asks
 	// for that word, not for 心肌 or 梗死 alone.
 	Query
+	// Chars cuts Chinese text into single characters (Latin letters and
+	// digits stay whole words, codes such as pd-1 too), without the
+	// dictionary: the evidence that still matches when the words differ
+	// (孕 in 怀孕, 孕期, 孕妇). Stop words are not removed: one character
+	// is too little to judge.
+	Chars
 )
 
 // Token is one term of analysed text.
@@ -63,6 +69,9 @@ func (a *Analyzer) Tokens(input []byte, mode Mode) []Token {
 			return s, e
 		}
 		return offs.start(s), offs.end(e)
+	}
+	if mode == Chars {
+		return chars(text, orig)
 	}
 	segs := a.seg.Segment(text)
 	out := make([]Token, 0, len(segs)+len(segs)/2)
@@ -108,6 +117,62 @@ func (a *Analyzer) Tokens(input []byte, mode Mode) []Token {
 		out = a.subwords(out, text, segs[i].Token(), s, pos, orig)
 	}
 	return out
+}
+
+// chars cuts normalised text into single Han (and other non-Latin letter)
+// characters and whole runs of Latin letters and digits, joined by '-' or
+// '.' into codes as in word mode. Punctuation leaves a gap of one position.
+func chars(text []byte, orig func(int, int) (int, int)) []Token {
+	out := make([]Token, 0, len(text)/3+1)
+	pos := 0
+	gap := false
+	emit := func(s, e int) {
+		pos++
+		if gap {
+			pos++
+			gap = false
+		}
+		os, oe := orig(s, e)
+		out = append(out, Token{Term: text[s:e], Start: os, End: oe, Position: pos})
+	}
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if isASCIIAlnum(c) {
+				j := i + 1
+				for j < len(text) {
+					if isASCIIAlnum(text[j]) {
+						j++
+					} else if (text[j] == '-' || text[j] == '.') && j+1 < len(text) && isASCIIAlnum(text[j+1]) {
+						j += 2
+					} else {
+						break
+					}
+				}
+				emit(i, j)
+				i = j
+				continue
+			}
+			if pos > 0 && isBreak(text[i:i+1]) {
+				gap = true
+			}
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRune(text[i:])
+		switch {
+		case unicode.IsLetter(r) || unicode.IsNumber(r):
+			emit(i, i+w)
+		case pos > 0 && isBreak(text[i:i+w]):
+			gap = true
+		}
+		i += w
+	}
+	return out
+}
+
+func isASCIIAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z'
 }
 
 // subwords appends the search-mode sub-words of tok (which starts at byte

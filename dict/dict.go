@@ -10,7 +10,9 @@ package dict
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,6 +25,27 @@ import (
 
 //go:embed terms.txt synonyms.txt stopwords.txt specialties.txt fields.txt thuocl/THUOCL_medical.txt general/words.txt
 var files embed.FS
+
+var (
+	versionOnce sync.Once
+	version     string
+)
+
+// Version identifies the embedded dictionaries: a hash of every file that
+// changes how text is cut or expanded. An index built with another version
+// must be rebuilt.
+func Version() string {
+	versionOnce.Do(func() {
+		h := sha256.New()
+		for _, name := range []string{"terms.txt", "synonyms.txt", "stopwords.txt", "specialties.txt", "fields.txt",
+			"thuocl/THUOCL_medical.txt", "general/words.txt"} {
+			h.Write([]byte(name))
+			h.Write([]byte(read(name)))
+		}
+		version = hex.EncodeToString(h.Sum(nil))[:12]
+	})
+	return version
+}
 
 func read(name string) string {
 	b, err := files.ReadFile(name)

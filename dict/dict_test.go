@@ -108,6 +108,7 @@ func TestTokens(t *testing.T) {
 		{"脑起搏器", Query, "脑起搏器"},
 		{"血糖≤1.5mmol/L", Query, "血糖|1.5mmol|l"},
 		{"", Query, ""},
+		{"怀孕期间的PD-1用药，3.0T", Chars, "怀|孕|期|间|的|pd-1|用|药|3.0t"},
 		{"，。！", Query, ""},
 	}
 	for _, c := range cases {
@@ -181,7 +182,7 @@ func TestOffsetsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		for _, m := range []Mode{Index, Query} {
+		for _, m := range []Mode{Index, Query, Chars} {
 			checkOffsets(t, a, []byte(line), m)
 		}
 	}
@@ -195,7 +196,7 @@ func FuzzOffsets(f *testing.F) {
 	}
 	a := mustDefault(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, m := range []Mode{Index, Query} {
+		for _, m := range []Mode{Index, Query, Chars} {
 			checkOffsets(t, a, []byte(s), m)
 		}
 	})

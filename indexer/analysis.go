@@ -16,10 +16,13 @@ import (
 // bleve. The index mapping stores these names, so a binary that did not
 // register them cannot open the index.
 const (
-	TokenizerIndex = "medmatch_gse_index" // precise words plus sub-words
-	TokenizerQuery = "medmatch_gse_query" // precise words only
-	AnalyzerIndex  = "medmatch_index"
-	AnalyzerQuery  = "medmatch_query"
+	TokenizerIndex   = "medmatch_gse_index" // precise words plus sub-words
+	TokenizerQuery   = "medmatch_gse_query" // precise words only
+	TokenizerChars   = "medmatch_chars"     // single characters
+	TokenizerBigrams = "medmatch_bigrams"   // pairs of characters
+	AnalyzerIndex    = "medmatch_index"
+	AnalyzerQuery    = "medmatch_query"
+	AnalyzerChars    = "medmatch_chars"
 )
 
 var (
@@ -84,7 +87,7 @@ func constructor(mode dict.Mode) registry.TokenizerConstructor {
 }
 
 func init() {
-	for name, mode := range map[string]dict.Mode{TokenizerIndex: dict.Index, TokenizerQuery: dict.Query} {
+	for name, mode := range map[string]dict.Mode{TokenizerIndex: dict.Index, TokenizerQuery: dict.Query, TokenizerChars: dict.Chars} {
 		if err := registry.RegisterTokenizer(name, constructor(mode)); err != nil {
 			panic(err)
 		}
@@ -95,4 +98,5 @@ func init() {
 var customAnalyzers = map[string]map[string]interface{}{
 	AnalyzerIndex: {"type": custom.Name, "tokenizer": TokenizerIndex},
 	AnalyzerQuery: {"type": custom.Name, "tokenizer": TokenizerQuery},
+	AnalyzerChars: {"type": custom.Name, "tokenizer": TokenizerChars},
 }

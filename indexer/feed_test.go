@@ -140,7 +140,7 @@ func TestMappingVersionRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	if !strings.Contains(logs.String(), "another mapping version") || !strings.Contains(logs.String(), "index built") {
+	if !strings.Contains(logs.String(), "another mapping or dictionary version") || !strings.Contains(logs.String(), "index built") {
 		t.Fatalf("logs:\n%s\nwant a rebuild for the mapping version", logs.String())
 	}
 	if n, _ := ix.DocCount(); n < 590 {

@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"strings"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
@@ -9,45 +10,99 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/dict"
 )
 
 // mappingVersion changes whenever the mapping, the analyzers or the way
-// records become documents change; an index of another version is rebuilt
-// from the Store on open.
-const mappingVersion = "4"
+// records become documents change; it includes the dictionary's version,
+// since other dictionaries cut other words. An index of another version is
+// rebuilt from the Store on open.
+func mappingVersion() string { return "7/" + dict.Version() }
 
-// doc is the indexed form of any record. Text is analysed with the gse index
-// analyzer; keyword fields hold codes and labels for filters and facets.
-// Nothing is stored: hits are read from the Store, which is the truth, and
-// highlights are made from the Store's text (see highlight.go).
+// SynonymCollection is the bleve synonym collection holding dict's synonym
+// groups; every analysed word field expands query terms through it.
+const (
+	SynonymCollection = "medmatch_synonyms"
+	synonymSource     = "medmatch_synonyms"
+)
+
+// doc is the indexed form of any record. Word fields are analysed with the
+// gse index analyzer, char fields cut into single characters; keyword
+// fields hold codes and labels for filters and facets; numbers and dates
+// only where ranges and sorting need them. Nothing is stored: hits are read
+// from the Store, which is the truth, and highlights are made from the
+// Store's text (see highlight.go).
 type doc struct {
-	Type     string   `json:"type"`
-	Aud      []string `json:"aud"`
-	Title    string   `json:"title"`
-	Summary  string   `json:"summary,omitempty"`
-	Body     string   `json:"body,omitempty"`
-	Org      string   `json:"org,omitempty"`
-	Special  []string `json:"specialty,omitempty"`
-	Fields   []string `json:"fields,omitempty"`
-	Maturity []string `json:"maturity,omitempty"`
-	Modes    []string `json:"transfer_modes,omitempty"`
-	Region   string   `json:"region,omitempty"`
-	Inst     string   `json:"institution,omitempty"`
-	IPType   string   `json:"ip_type,omitempty"`
-	IPStatus string   `json:"ip_status,omitempty"`
-	Status   string   `json:"status,omitempty"`
+	Type     string    `json:"type"`
+	Aud      []string  `json:"aud"`
+	Title    string    `json:"title"`
+	Summary  string    `json:"summary,omitempty"`
+	Body     string    `json:"body,omitempty"`
+	Org      string    `json:"org,omitempty"`
+	TitleC   string    `json:"title_c"`
+	SummaryC string    `json:"summary_c,omitempty"`
+	Special  []string  `json:"specialty,omitempty"`
+	Fields   []string  `json:"fields,omitempty"`
+	Maturity []string  `json:"maturity,omitempty"`
+	Modes    []string  `json:"transfer_modes,omitempty"`
+	Region   string    `json:"region,omitempty"`
+	Inst     string    `json:"institution,omitempty"`
+	IPType   string    `json:"ip_type,omitempty"`
+	IPStatus string    `json:"ip_status,omitempty"`
+	Status   string    `json:"status,omitempty"`
+	Band     string    `json:"price_band,omitempty"`
+	PriceLo  *float64  `json:"price_lo,omitempty"` // price or budget min, or unpricedLo
+	PriceHi  *float64  `json:"price_hi,omitempty"` // price or budget max, or unpricedHi
+	Updated  time.Time `json:"updated"`
 }
+
+// Price bounds indexed for records of priced kinds without a figure: they
+// sort after every priced record in both directions (so search_after always
+// has a number to resume from), and no price range includes them.
+const (
+	unpricedLo = 1e15
+	unpricedHi = -1
+)
 
 // BleveType tells bleve which document mapping applies.
 func (d *doc) BleveType() string { return d.Type }
 
-// textFields are the analysed fields, each with its query-time boost.
-var textFields = []struct {
+// textField is a searched field: words (with their boost) and, for short
+// fields, the characters of the same text in a char field.
+type textField struct {
 	Name  string
 	Boost float64
-}{{"title", 3}, {"summary", 2}, {"body", 1}, {"org", 1}}
+	Chars string // the char field of the same text, "" if none
+}
 
-var keywordFields = []string{"type", "aud", "specialty", "fields", "maturity", "transfer_modes", "region", "institution", "ip_type", "ip_status", "status"}
+// textFields are the analysed fields, each with its query-time boost.
+var textFields = []textField{{"title", 3, "title_c"}, {"summary", 2, "summary_c"}, {"body", 1, ""}, {"org", 1, ""}}
+
+// charBoost weighs a character match against a word match.
+const charBoost float64 = 6
+
+var keywordFields = []string{"type", "aud", "specialty", "fields", "maturity", "transfer_modes", "region",
+	"institution", "ip_type", "ip_status", "status", "price_band"}
+
+// kindFields lists the fields each kind fills (see toDoc); type, aud and
+// updated are in every kind.
+var kindFields = map[medmatch.Kind]map[string]bool{
+	medmatch.KindAchievement: set("title", "summary", "body", "org", "title_c", "summary_c", "specialty", "fields", "maturity",
+		"transfer_modes", "region", "institution", "ip_type", "ip_status", "status", "price_band", "price_lo", "price_hi"),
+	medmatch.KindNeed:       set("title", "summary", "body", "org", "title_c", "summary_c", "specialty", "fields", "region", "institution", "status"),
+	medmatch.KindTeam:       set("title", "body", "org", "title_c", "specialty", "fields", "region", "institution"),
+	medmatch.KindEnterprise: set("title", "body", "title_c", "fields", "region"),
+	medmatch.KindDemand: set("title", "body", "title_c", "specialty", "fields", "maturity", "transfer_modes", "status",
+		"price_band", "price_lo", "price_hi"),
+}
+
+func set(xs ...string) map[string]bool {
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
 
 func newMapping() (*mapping.IndexMappingImpl, error) {
 	im := bleve.NewIndexMapping()
@@ -55,6 +110,10 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		if err := im.AddCustomAnalyzer(name, cfg); err != nil {
 			return nil, err
 		}
+	}
+	if err := im.AddSynonymSource(synonymSource, map[string]interface{}{
+		"collection": SynonymCollection, "analyzer": AnalyzerQuery}); err != nil {
+		return nil, err
 	}
 	im.ScoringModel = index.BM25Scoring
 	im.DefaultAnalyzer = AnalyzerIndex
@@ -69,9 +128,15 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	im.DefaultMapping = bleve.NewDocumentDisabledMapping()
 	for _, k := range medmatch.Kinds {
 		dm := bleve.NewDocumentStaticMapping()
+		// No _all field: queries name their fields, and _all costs ~5% of
+		// indexing time even when empty.
+		dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 		for _, f := range textFields {
 			if kindFields[k][f.Name] {
-				dm.AddFieldMappingsAt(f.Name, textField())
+				dm.AddFieldMappingsAt(f.Name, wordField())
+			}
+			if f.Chars != "" && kindFields[k][f.Chars] {
+				dm.AddFieldMappingsAt(f.Chars, charField(AnalyzerChars))
 			}
 		}
 		for _, name := range keywordFields {
@@ -79,33 +144,43 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 				dm.AddFieldMappingsAt(name, keywordField(name))
 			}
 		}
+		for _, name := range []string{"price_lo", "price_hi"} {
+			if kindFields[k][name] {
+				fm := bleve.NewNumericFieldMapping()
+				fm.Store, fm.IncludeInAll = false, false
+				fm.DocValues = true // sorting
+				dm.AddFieldMappingsAt(name, fm)
+			}
+		}
+		fm := bleve.NewDateTimeFieldMapping()
+		fm.Store, fm.IncludeInAll = false, false
+		fm.DocValues = true // sorting and date facets
+		dm.AddFieldMappingsAt("updated", fm)
 		im.AddDocumentMapping(string(k), dm)
 	}
 	return im, nil
 }
 
-// kindFields lists the fields each kind fills (see toDoc).
-var kindFields = map[medmatch.Kind]map[string]bool{
-	medmatch.KindAchievement: set("title", "summary", "body", "org", "specialty", "fields", "maturity", "transfer_modes", "region", "institution", "ip_type", "ip_status", "status"),
-	medmatch.KindNeed:        set("title", "summary", "body", "org", "specialty", "fields", "region", "institution", "status"),
-	medmatch.KindTeam:        set("title", "body", "org", "specialty", "fields", "region", "institution"),
-	medmatch.KindEnterprise:  set("title", "body", "fields", "region"),
-	medmatch.KindDemand:      set("title", "body", "specialty", "fields", "maturity", "transfer_modes", "status"),
-}
-
-func set(xs ...string) map[string]bool {
-	m := make(map[string]bool, len(xs))
-	for _, x := range xs {
-		m[x] = true
-	}
-	return m
-}
-
-func textField() *mapping.FieldMapping {
+// wordField: gse words with sub-words, positions and term vectors (phrase
+// queries need them), synonyms expanded at query time.
+func wordField() *mapping.FieldMapping {
 	fm := bleve.NewTextFieldMapping()
 	fm.Analyzer = AnalyzerIndex
 	fm.Store = false
-	fm.IncludeTermVectors = false // highlights come from the Store's text
+	fm.IncludeTermVectors = true
+	fm.IncludeInAll = false
+	fm.DocValues = false
+	fm.SynonymSource = synonymSource
+	return fm
+}
+
+// charField: single characters, for recall where words differ (孕 in 怀孕);
+// no term vectors.
+func charField(analyzer string) *mapping.FieldMapping {
+	fm := bleve.NewTextFieldMapping()
+	fm.Analyzer = analyzer
+	fm.Store = false
+	fm.IncludeTermVectors = false
 	fm.IncludeInAll = false
 	fm.DocValues = false
 	return fm
@@ -129,8 +204,56 @@ func parseDocID(s string) (medmatch.Ref, bool) {
 	return medmatch.Ref{Kind: medmatch.Kind(k), ID: id}, ok
 }
 
+// Price bands, the price facet's buckets (in 万元).
+const (
+	BandNegotiable = "negotiable" // 面议, no figure
+	BandUnder50    = "lt50"
+	Band50to200    = "50_200"
+	Band200to500   = "200_500"
+	Band500to1000  = "500_1000"
+	BandOver1000   = "gte1000"
+)
+
+// PriceBands lists the bands in order.
+var PriceBands = []string{BandNegotiable, BandUnder50, Band50to200, Band200to500, Band500to1000, BandOver1000}
+
+// priceBand returns the band of a price (by its lower bound) and the bounds
+// to index.
+func priceBand(p *medmatch.Price) (string, *float64, *float64) {
+	if p == nil {
+		return "", nil, nil
+	}
+	lo, hi := p.Min, p.Max
+	if lo == 0 {
+		lo = hi
+	}
+	if hi == 0 {
+		hi = lo
+	}
+	if lo == 0 {
+		if p.Negotiable {
+			return BandNegotiable, nil, nil
+		}
+		return "", nil, nil
+	}
+	var band string
+	switch {
+	case lo < 50:
+		band = BandUnder50
+	case lo < 200:
+		band = Band50to200
+	case lo < 500:
+		band = Band200to500
+	case lo < 1000:
+		band = Band500to1000
+	default:
+		band = BandOver1000
+	}
+	return band, &lo, &hi
+}
+
 func toDoc(r medmatch.Record) *doc {
-	d := &doc{Type: string(r.Kind()), Aud: r.Audience()}
+	d := &doc{Type: string(r.Kind()), Aud: r.Audience(), Updated: r.Base().UpdatedAt}
 	join := func(xs ...string) string {
 		var b strings.Builder
 		for _, x := range xs {
@@ -155,6 +278,7 @@ func toDoc(r medmatch.Record) *doc {
 		if r.IP != nil {
 			d.IPType, d.IPStatus = string(r.IP.Type), string(r.IP.Status)
 		}
+		d.Band, d.PriceLo, d.PriceHi = priceBand(r.Price)
 	case *medmatch.ClinicalNeed:
 		d.Title, d.Summary = r.Title, r.Problem
 		d.Body = join(r.CurrentPractice, r.DesiredOutcome)
@@ -175,6 +299,12 @@ func toDoc(r medmatch.Record) *doc {
 		d.Maturity = codes(r.Maturity)
 		d.Modes = codes(r.TransferModes)
 		d.Status = string(r.Status)
+		d.Band, d.PriceLo, d.PriceHi = priceBand(r.Budget)
+	}
+	d.TitleC, d.SummaryC = d.Title, d.Summary
+	if kindFields[r.Kind()]["price_lo"] && d.PriceLo == nil {
+		lo, hi := float64(unpricedLo), float64(unpricedHi)
+		d.PriceLo, d.PriceHi = &lo, &hi
 	}
 	return d
 }

@@ -184,37 +184,68 @@ func newBar(w io.Writer, max int64, what string) *progressbar.ProgressBar {
 		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))
 }
 
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
 func runSearch(ctx context.Context, std IO, args []string) error {
 	var c common
 	fs := newFlags("search", "QUERY [flags]", `
 Searches the catalogue as an anonymous user (or as the owner of --key) and
 prints the hits with highlighted fragments ([...] marks matched words).
-A QUERY that starts with '-' goes after "--".`, std.Err)
+
+Query syntax: words (any may match), "a phrase", -excluded, title:word
+(also summary:, description:, institution:), specialty:骨科 (also field:,
+maturity:, mode:, region:, ip_type:, ip_status:, status:, price:, type:),
+a OR b. A QUERY that starts with '-' goes after "--".`, std.Err)
 	c.register(fs)
 	types := fs.String("type", "", "comma-separated record kinds to search (default all)")
 	limit := fs.Int("limit", indexer.DefaultLimit, fmt.Sprintf("hits to show (1..%d)", indexer.MaxLimit))
 	op := fs.String("operator", "", "how query words combine: or (default), and")
+	sortBy := fs.String("sort", "", "relevance (default), newest, price, price_desc")
+	facets := fs.String("facets", "", "facets to count, comma-separated, or all: "+strings.Join(indexer.Facets, ", "))
+	var filters multi
+	fs.Var(&filters, "filter", "NAME=VALUE filter, repeatable (specialty, fields, maturity, transfer_modes, region, institution, ip_type, ip_status, status, price_band)")
+	priceMin := fs.String("price-min", "", "keep prices/budgets reaching at least this (万元)")
+	priceMax := fs.String("price-max", "", "keep prices/budgets starting at most this (万元)")
+	from := fs.String("updated-from", "", "keep records updated on or after this date (2026-01-31)")
+	to := fs.String("updated-to", "", "keep records updated before this date")
+	cur := fs.String("cursor", "", "the next_cursor of a previous page")
+	noHL := fs.Bool("no-highlight", false, "skip highlights")
 	key := fs.String("key", os.Getenv("MEDMATCH_KEY"), "search as the owner of this API key (env MEDMATCH_KEY)")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
+	if len(pos) == 0 && len(filters) == 0 && *facets == "" {
 		return usagef("want a QUERY (see --help)")
 	}
 	if err := checkRedis(); err != nil {
 		return err
 	}
-	req := indexer.Request{Query: strings.Join(pos, " "), Limit: *limit, Operator: *op}
-	if *types != "" {
-		for _, t := range strings.Split(*types, ",") {
-			k, err := medmatch.ParseKind("type", t)
-			if err != nil {
-				return usagef("--type: %s", medmatch.ErrorMessage(err))
-			}
-			req.Kinds = append(req.Kinds, k)
+	q := url.Values{"q": {strings.Join(pos, " ")}, "limit": {strconv.Itoa(*limit)}}
+	for name, val := range map[string]string{"type": *types, "operator": *op, "sort": *sortBy, "facets": *facets,
+		"price_min": *priceMin, "price_max": *priceMax, "updated_from": *from, "updated_to": *to, "cursor": *cur} {
+		if val != "" {
+			q.Set(name, val)
 		}
+	}
+	if *noHL {
+		q.Set("highlight", "false")
+	}
+	for _, f := range filters {
+		name, val, ok := strings.Cut(f, "=")
+		if !ok || name == "" || val == "" {
+			return usagef("--filter %q: want NAME=VALUE", f)
+		}
+		q.Add(name, val)
+	}
+	req, err := indexer.ParseParams(q) // check before connecting
+	if err != nil {
+		return usagef("%s", describe(err))
 	}
 	tgt, err := connect(ctx, c.data)
 	if err != nil {
@@ -223,13 +254,6 @@ A QUERY that starts with '-' goes after "--".`, std.Err)
 	defer tgt.Close()
 	var res indexer.Result
 	if tgt.remote != nil {
-		q := url.Values{"q": {req.Query}, "limit": {strconv.Itoa(req.Limit)}}
-		if *types != "" {
-			q.Set("type", *types)
-		}
-		if *op != "" {
-			q.Set("operator", *op)
-		}
 		cl := *tgt.remote
 		cl.token = *key
 		var raw struct {
@@ -278,6 +302,17 @@ A QUERY that starts with '-' goes after "--".`, std.Err)
 		return enc.Encode(res)
 	}
 	fmt.Fprintf(std.Out, "%d hits for %q (words: %s) in %.1f ms\n", res.Total, res.Query, strings.Join(res.Terms, " "), res.TookMS)
+	for _, name := range indexer.Facets {
+		vals, ok := res.Facets[name]
+		if !ok {
+			continue
+		}
+		parts := make([]string, len(vals))
+		for i, fv := range vals {
+			parts[i] = fmt.Sprintf("%s %d", fv.Value, fv.Count)
+		}
+		fmt.Fprintf(std.Out, "  %s: %s\n", name, strings.Join(parts, " · "))
+	}
 	for i, h := range res.Hits {
 		fmt.Fprintf(std.Out, "\n%2d. [%s %s] %s  (%.2f)\n", i+1, h.Kind, h.ID, h.Title, h.Score)
 		for _, field := range []string{"title", "summary", "description", "problem", "expertise", "profile", "institution", "team", "hospital"} {
@@ -288,6 +323,9 @@ A QUERY that starts with '-' goes after "--".`, std.Err)
 				fmt.Fprintf(std.Out, "    %s: %s\n", field, plain(frag))
 			}
 		}
+	}
+	if res.NextCursor != "" {
+		fmt.Fprintf(std.Out, "\nnext page: --cursor %s\n", res.NextCursor)
 	}
 	return nil
 }

@@ -109,17 +109,14 @@ query variant, and prints nDCG@10 and MRR@10 per variant.`, std.Err)
 	fmt.Fprintf(std.Out, "KUAKE-QTR: %d pairs, %d titles indexed in %s, %d of %d queries have a title labelled ≥ 2\n\n",
 		len(pairs), len(titleID), time.Since(start).Round(time.Millisecond), len(evalQ), len(queries))
 
+	title := []string{"title"}
 	variants := []struct {
 		name string
 		req  indexer.Request
 	}{
-		{"or (default: words in > 20% of records only score)", indexer.Request{Operator: indexer.OperatorOr}},
-		{"or, no common-word rule", indexer.Request{Operator: indexer.OperatorOr, Common: -1}},
-		{"or, words in > 10% only score", indexer.Request{Operator: indexer.OperatorOr, Common: 0.1}},
-		{"or, words in > 5% only score", indexer.Request{Operator: indexer.OperatorOr, Common: 0.05}},
-		{"and", indexer.Request{Operator: indexer.OperatorAnd}},
-		{"or, ≥ 50% of words", indexer.Request{Operator: indexer.OperatorOr, MinShould: 0.5, Common: -1}},
-		{"or, ≥ 75% of words", indexer.Request{Operator: indexer.OperatorOr, MinShould: 0.75, Common: -1}},
+		{"ours", indexer.Request{Fields: title}},
+		{"words only", indexer.Request{Fields: title, CharMin: -1}},
+		{"and", indexer.Request{Fields: title, Operator: indexer.OperatorAnd}},
 	}
 	w := tabwriter.NewWriter(std.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "variant\tnDCG@10\tMRR@10\tno hits\tms/query")
@@ -129,7 +126,7 @@ query variant, and prints nDCG@10 and MRR@10 per variant.`, std.Err)
 		t0 := time.Now()
 		for _, q := range evalQ {
 			req := v.req
-			req.Query, req.Limit = q, 10
+			req.Query, req.Limit, req.Plain = q, 10, true
 			if len([]rune(q)) > indexer.MaxQueryChars {
 				continue
 			}
@@ -139,6 +136,9 @@ query variant, and prints nDCG@10 and MRR@10 per variant.`, std.Err)
 			}
 			if len(res.Hits) == 0 {
 				empty++
+				if os.Getenv("EVAL_DEBUG") != "" && empty < 15 {
+					fmt.Fprintf(std.Err, "no hits: %q terms %v\n", q, res.Terms)
+				}
 			}
 			var ids []string
 			for _, h := range res.Hits {
