@@ -75,6 +75,7 @@ func New(cfg Config) *Server {
 	ready := s.requireReady
 	const v1 = "/api/v1"
 	e.GET(v1+"/search", s.search, ready)
+	e.GET(v1+"/suggest", s.suggest, ready)
 	for _, k := range medmatch.Kinds {
 		base, kind := v1+"/"+k.Plural(), kindOf(k)
 		e.GET(base, s.list, ready, kind)

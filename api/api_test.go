@@ -168,6 +168,7 @@ func TestErrors(t *testing.T) {
 		{"bad search cursor", "GET", "/api/v1/search?q=x&cursor=zzz", "", "", "", 400, "invalid", "cursor"},
 		{"bad type", "GET", "/api/v1/search?q=x&type=patent", "", "", "", 400, "invalid", "type"},
 		{"bad operator", "GET", "/api/v1/search?q=x&operator=xor", "", "", "", 400, "invalid", "operator"},
+		{"suggest limit", "GET", "/api/v1/suggest?q=x&limit=50", "", "", "", 400, "invalid", "limit"},
 		{"unknown search parameter", "GET", "/api/v1/search?q=x&specialtyy=骨科", "", "", "", 400, "invalid", "specialtyy"},
 		{"bad sort", "GET", "/api/v1/search?q=x&sort=cheapest", "", "", "", 400, "invalid", "sort"},
 		{"bad facet", "GET", "/api/v1/search?q=x&facets=colour", "", "", "", 400, "invalid", "facets"},
@@ -224,6 +225,12 @@ func TestSearchDemo(t *testing.T) {
 	}
 	if res.Hits[0].Record["title"] == nil {
 		t.Errorf("hit carries no record: %v", res.Hits[0])
+	}
+	// Suggestions over the API, from pinyin initials.
+	var sg struct{ Suggestions []struct{ Text, Type string } }
+	e.get("/api/v1/suggest?q=nqbq", "").json(t, &sg)
+	if len(sg.Suggestions) == 0 || sg.Suggestions[0].Text != "脑起搏器" {
+		t.Errorf("suggest nqbq = %+v; want 脑起搏器 first", sg.Suggestions)
 	}
 	// Facets, filters and sort over the API.
 	var fr struct {

@@ -79,6 +79,23 @@ func (s *Server) search(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
+// suggest answers GET /api/v1/suggest?q=PREFIX&limit=N with completions
+// for the search box, visible to the viewer.
+func (s *Server) suggest(c echo.Context) error {
+	limit, err := intParam(c, "limit")
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("limit") != "" && limit == 0 {
+		return medmatch.Errorf(medmatch.EINVALID, "limit", "must be between 1 and %d", indexer.MaxSuggestLimit)
+	}
+	out, err := s.index.Load().Suggest(c.Request().Context(), viewer(c), c.QueryParam("q"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"suggestions": out})
+}
+
 // listPage is the shape of every list response.
 type listPage struct {
 	Items      []medmatch.Record `json:"items"`

@@ -205,6 +205,39 @@ func eachLine(name string, fn func(string) error) error {
 	return sc.Err()
 }
 
+// Term is a dictionary word and its frequency.
+type Term struct {
+	Word string
+	Freq int
+}
+
+var (
+	lexOnce sync.Once
+	lexicon []Term
+)
+
+// Lexicon returns the medical words of the dictionary (the project's terms
+// and the THUOCL medical lexicon) with their frequencies, for suggestions.
+func Lexicon() []Term {
+	lexOnce.Do(func() {
+		_ = eachLine("terms.txt", func(line string) error {
+			if f := strings.Fields(line); len(f) == 3 {
+				n, _ := strconv.Atoi(f[1])
+				lexicon = append(lexicon, Term{f[0], n})
+			}
+			return nil
+		})
+		_ = eachLine("thuocl/THUOCL_medical.txt", func(line string) error {
+			if w, df, ok := strings.Cut(line, "\t"); ok {
+				n, _ := strconv.Atoi(strings.TrimSpace(df))
+				lexicon = append(lexicon, Term{w, n})
+			}
+			return nil
+		})
+	})
+	return lexicon
+}
+
 var (
 	synOnce  sync.Once
 	synonyms [][]string

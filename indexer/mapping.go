@@ -79,7 +79,7 @@ type textField struct {
 var textFields = []textField{{"title", 3, "title_c"}, {"summary", 2, "summary_c"}, {"body", 1, ""}, {"org", 1, ""}}
 
 // charBoost weighs a character match against a word match.
-const charBoost float64 = 6
+const charBoost float64 = 10
 
 var keywordFields = []string{"type", "aud", "specialty", "fields", "maturity", "transfer_modes", "region",
 	"institution", "ip_type", "ip_status", "status", "price_band"}

@@ -76,7 +76,7 @@ const CommonCutoff = 0.2
 
 // CharMin is the fraction of a query chunk's characters a record must
 // contain to match on characters alone (when none of its words match).
-const CharMin = 0.5
+const CharMin = 0.3
 
 // Request is a search.
 type Request struct {
@@ -103,7 +103,9 @@ type Request struct {
 	CharMin   float64  // overrides CharMin (negative: no character matching)
 	Fields    []string // restrict text search to these fields (title, summary, body, org)
 	CharBoost float64  // overrides charBoost
-	NoWords   bool     // characters only
+	// FieldBoosts overrides text field boosts (title, summary, body, org).
+	FieldBoosts map[string]float64
+	NoWords     bool // characters only
 	// Plain takes Query as words only, without the query syntax (quotes,
 	// -, field:, OR are text).
 	Plain bool
@@ -495,13 +497,19 @@ func (ix *Index) compile(ctx context.Context, v medmatch.Viewer, req *Request, t
 		} else if len(req.Fields) > 0 {
 			names = req.Fields
 		}
-		if names == nil {
-			return textFields
-		}
 		var out []textField
-		for _, n := range names {
-			if f, ok := textFieldByName(n); ok {
-				out = append(out, f)
+		if names == nil {
+			out = append(out, textFields...)
+		} else {
+			for _, n := range names {
+				if f, ok := textFieldByName(n); ok {
+					out = append(out, f)
+				}
+			}
+		}
+		for i := range out {
+			if b, ok := req.FieldBoosts[out[i].Name]; ok {
+				out[i].Boost = b
 			}
 		}
 		return out
@@ -618,7 +626,9 @@ func (ix *Index) compile(ctx context.Context, v medmatch.Viewer, req *Request, t
 			if req.CharBoost > 0 {
 				cb = req.CharBoost
 			}
-			sel, score := charsQuery(ch.chars, ch.fields, common, charMin, cb)
+			// Characters select whatever their frequency: measured, the
+			// common-word rule only loses relevant records here.
+			sel, score := charsQuery(ch.chars, ch.fields, nil, charMin, cb)
 			if sel != nil {
 				if req.Operator == OperatorAnd {
 					optional = append(optional, sel)

@@ -36,6 +36,7 @@ var commands = []command{
 	{"serve", "[flags]", "run the HTTP API (and load the demo catalogue with --demo)", runServe},
 	{"import", "FILE [flags]", "import records from a JSONL or CSV file", runImport},
 	{"search", "QUERY [flags]", "search the catalogue", runSearch},
+	{"suggest", "PREFIX [flags]", "complete a search-box prefix (also pinyin)", runSuggest},
 	{"reindex", "[flags]", "rebuild the search index from the store", runReindex},
 	{"key", "add --role ROLE [flags]", "create an API key", runKey},
 	{"bench", "[flags]", "measure import, indexing, search and restart on CSL-derived records", runBench},

@@ -444,3 +444,71 @@ private demands, institution keys their institution's drafts.`, std.Err)
 	fmt.Fprintln(std.Out, secret)
 	return nil
 }
+
+func runSuggest(ctx context.Context, std IO, args []string) error {
+	var c common
+	fs := newFlags("suggest", "PREFIX [flags]", `
+Completes PREFIX as the search box does: record titles, institution names
+and dictionary terms that start with it, also from pinyin (naoqibo) and
+pinyin initials (nqbq). Suggestions respect visibility: a private record's
+title is suggested only to those who may read it.`, std.Err)
+	c.register(fs)
+	limit := fs.Int("limit", indexer.DefaultSuggestLimit, fmt.Sprintf("suggestions to show (1..%d)", indexer.MaxSuggestLimit))
+	key := fs.String("key", os.Getenv("MEDMATCH_KEY"), "suggest as the owner of this API key (env MEDMATCH_KEY)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want one PREFIX (see --help)")
+	}
+	if *limit < 1 || *limit > indexer.MaxSuggestLimit {
+		return usagef("--limit: must be between 1 and %d", indexer.MaxSuggestLimit)
+	}
+	if err := checkRedis(); err != nil {
+		return err
+	}
+	tgt, err := connect(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	defer tgt.Close()
+	var out []indexer.Suggestion
+	if tgt.remote != nil {
+		cl := *tgt.remote
+		cl.token = *key
+		var res struct {
+			Suggestions []indexer.Suggestion `json:"suggestions"`
+		}
+		q := url.Values{"q": {pos[0]}, "limit": {strconv.Itoa(*limit)}}
+		if err := cl.do(ctx, http.MethodGet, "/api/v1/suggest?"+q.Encode(), nil, "", &res); err != nil {
+			return err
+		}
+		out = res.Suggestions
+	} else {
+		v := medmatch.Viewer{}
+		if *key != "" {
+			k, err := tgt.store.KeyByHash(ctx, medmatch.HashKey(*key))
+			if err != nil {
+				return medmatch.Errorf(medmatch.EUNAUTHORIZED, "key", "unknown API key")
+			}
+			v = k.Viewer()
+		}
+		ix, err := indexer.Open(ctx, indexer.Dir(c.data), tgt.store, indexer.Options{})
+		if err != nil {
+			return err
+		}
+		defer ix.Close()
+		if out, err = ix.Suggest(ctx, v, pos[0], *limit); err != nil {
+			return err
+		}
+	}
+	for _, s := range out {
+		if s.ID != "" {
+			fmt.Fprintf(std.Out, "%s\t%s %s\n", s.Text, s.Kind, s.ID)
+		} else {
+			fmt.Fprintf(std.Out, "%s\t%s\n", s.Text, s.Kind)
+		}
+	}
+	return nil
+}

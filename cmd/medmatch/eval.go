@@ -2,185 +2,170 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math"
 	"os"
-	"sort"
-	"strconv"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/medmatch/medmatch"
-	"github.com/medmatch/medmatch/bolt"
-	"github.com/medmatch/medmatch/dict"
 	"github.com/medmatch/medmatch/indexer"
+	"github.com/medmatch/medmatch/internal/searcheval"
 )
 
 func init() {
-	commands = append(commands, command{"eval", "kuake [flags]", "measure search quality on a labelled query set", runEval})
+	commands = append(commands, command{"eval", "search --file FILE [flags]", "measure search quality on a query–title relevance set", runEval})
 }
 
-// runEval measures ranking quality on KUAKE-QTR (CBLUE's query–title
-// relevance set, research use only: it is read from disk, never shipped).
-// Every unique title becomes a record; each query that has a title labelled
-// ≥ 2 is run with every variant, and nDCG@10 (gain 2^label − 1) and MRR@10
-// (first title labelled ≥ 2) are reported.
+// runEval compares our analysis with bleve's cjk and standard analyzers on
+// a query–title relevance set (see package searcheval). The table goes to
+// standard error; standard output gets exactly one line per analyzer:
+// analyzer=NAME ndcg@10=… mrr@10=… queries=N.
 func runEval(ctx context.Context, std IO, args []string) error {
-	var c common
-	fs := newFlags("eval", "kuake [flags]", `
-Measures search quality with the KUAKE-QTR query–title relevance set (read
-from --file; research use only, never copied into the project). Indexes
-every unique title, runs every query that has a relevant title with each
-query variant, and prints nDCG@10 and MRR@10 per variant.`, std.Err)
-	c.register(fs)
-	file := fs.String("file", envOr("MEDMATCH_KUAKE", "../shared/data/kuake-qtr/KUAKE-QTR_train.json"), "KUAKE-QTR JSON file (env MEDMATCH_KUAKE)")
-	maxQ := fs.Int("queries", 0, "evaluate at most this many queries (0: all)")
+	fs := newFlags("eval", "search --file FILE [flags]", `
+Measures search quality on a query–title relevance set in the KUAKE-QTR
+format: a JSON array of {"query", "title", "label"} with labels "0"-"3".
+Every unique title is indexed (ours: as achievement titles, with the same
+analyzer, mapping and query builder as the catalogue; cjk and standard:
+bleve's analyzers with the same BM25 scoring), every query that has a title
+labelled ≥ 2 is run, and nDCG@10 and MRR@10 are reported. Such a file is,
+for example, the training split of CBLUE's KUAKE-QTR task (research use
+only; in this workplace ../shared/data/kuake-qtr/KUAKE-QTR_train.json), or
+indexer/testdata/evalset.json, the small set the regression test uses.
+
+medmatch eval catalogue scores every query-builder variant on the demo
+catalogue's own query set (fixtures/queries: queries.tsv with graded
+judgments.tsv of the pooled top 10 of every variant).`, std.Err)
+	file := fs.String("file", "", "relevance set (JSON, KUAKE-QTR format)")
+	variants := fs.Bool("variants", false, "also print our query-builder variants (the measurements behind the defaults)")
+	dir := fs.String("dir", "fixtures/queries", "catalogue: the folder of queries.tsv and judgments.tsv")
+	pool := fs.String("pool", "", "catalogue: write the pooled top 10 of every variant to this file, for judging")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || pos[0] != "kuake" {
-		return usagef("want `medmatch eval kuake` (see --help)")
+	if len(pos) == 1 && pos[0] == "catalogue" {
+		return evalCatalogue(ctx, std, *dir, *pool)
 	}
-	data, err := os.ReadFile(*file)
+	if len(pos) != 1 || pos[0] != "search" {
+		return usagef("want `medmatch eval search --file FILE` or `medmatch eval catalogue` (see --help)")
+	}
+	if *file == "" {
+		return usagef("--file is required: a query–title relevance set in the KUAKE-QTR format, such as CBLUE's KUAKE-QTR training split (../shared/data/kuake-qtr/KUAKE-QTR_train.json here) or indexer/testdata/evalset.json")
+	}
+	f, err := os.Open(*file)
 	if err != nil {
 		return usagef("--file: %v", err)
 	}
-	var pairs []struct{ Query, Title, Label string }
-	if err := json.Unmarshal(data, &pairs); err != nil {
-		return usagef("--file: not a KUAKE-QTR JSON array: %v", err)
-	}
-	titleID := map[string]string{}
-	judged := map[string]map[string]int{} // query → title id → label
-	var queries []string
-	for _, p := range pairs {
-		id, ok := titleID[p.Title]
-		if !ok {
-			id = fmt.Sprintf("t%05d", len(titleID)+1)
-			titleID[p.Title] = id
-		}
-		l, _ := strconv.Atoi(p.Label)
-		if judged[p.Query] == nil {
-			judged[p.Query] = map[string]int{}
-			queries = append(queries, p.Query)
-		}
-		judged[p.Query][id] = l
-	}
-	var evalQ []string
-	for _, q := range queries {
-		for _, l := range judged[q] {
-			if l >= 2 {
-				evalQ = append(evalQ, q)
-				break
-			}
-		}
-	}
-	if *maxQ > 0 && len(evalQ) > *maxQ {
-		evalQ = evalQ[:*maxQ]
-	}
-
-	dir, err := os.MkdirTemp("", "medmatch-eval-")
+	set, err := searcheval.Read(f)
+	f.Close()
 	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	store, err := bolt.Open(dir, bolt.Options{Taxonomy: dict.MustTaxonomy()})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	recs := make([]medmatch.Record, 0, len(titleID))
-	for t, id := range titleID {
-		recs = append(recs, &medmatch.Achievement{Meta: medmatch.Meta{ID: id}, Title: t, Description: t,
-			Institution: "评测集", Specialty: "儿科", Fields: []string{"数字医疗"}, Maturity: medmatch.MaturityIdea})
-	}
-	if res, err := store.Import(ctx, medmatch.System, recs, medmatch.ImportOptions{}); err != nil {
-		return err
-	} else if res.Rejected > 0 {
-		return fmt.Errorf("eval: %d titles rejected", res.Rejected)
+		return usagef("--file %s: %v", *file, err)
 	}
 	start := time.Now()
-	ix, err := indexer.Open(ctx, indexer.Dir(dir), store, indexer.Options{})
+	results, err := searcheval.All(ctx, set)
 	if err != nil {
 		return err
 	}
-	defer ix.Close()
-	fmt.Fprintf(std.Out, "KUAKE-QTR: %d pairs, %d titles indexed in %s, %d of %d queries have a title labelled ≥ 2\n\n",
-		len(pairs), len(titleID), time.Since(start).Round(time.Millisecond), len(evalQ), len(queries))
-
-	title := []string{"title"}
-	variants := []struct {
-		name string
-		req  indexer.Request
-	}{
-		{"ours", indexer.Request{Fields: title}},
-		{"words only", indexer.Request{Fields: title, CharMin: -1}},
-		{"and", indexer.Request{Fields: title, Operator: indexer.OperatorAnd}},
-	}
-	w := tabwriter.NewWriter(std.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "variant\tnDCG@10\tMRR@10\tno hits\tms/query")
-	for _, v := range variants {
-		var ndcg, mrr float64
-		empty := 0
-		t0 := time.Now()
-		for _, q := range evalQ {
-			req := v.req
-			req.Query, req.Limit, req.Plain = q, 10, true
-			if len([]rune(q)) > indexer.MaxQueryChars {
-				continue
-			}
-			res, err := ix.Search(ctx, medmatch.System, req)
+	if *variants {
+		for _, v := range []struct {
+			name string
+			req  indexer.Request
+		}{
+			{"ours: words only", indexer.Request{CharMin: -1}},
+			{"ours: characters only", indexer.Request{NoWords: true}},
+			{"ours: character boost 3", indexer.Request{CharBoost: 3}},
+			{"ours: character boost 6", indexer.Request{CharBoost: 6}},
+			{"ours: character boost 20", indexer.Request{CharBoost: 20}},
+			{"ours: characters ≥ 50%", indexer.Request{CharMin: 0.5}},
+			{"ours: no common-word rule", indexer.Request{Common: -1}},
+			{"ours: operator and", indexer.Request{Operator: indexer.OperatorAnd}},
+		} {
+			r, err := searcheval.Ours(ctx, set, v.req)
 			if err != nil {
-				return fmt.Errorf("eval: query %q: %w", q, err)
+				return err
 			}
-			if len(res.Hits) == 0 {
-				empty++
-				if os.Getenv("EVAL_DEBUG") != "" && empty < 15 {
-					fmt.Fprintf(std.Err, "no hits: %q terms %v\n", q, res.Terms)
-				}
-			}
-			var ids []string
-			for _, h := range res.Hits {
-				ids = append(ids, h.ID)
-			}
-			n, r := scores(ids, judged[q])
-			ndcg += n
-			mrr += r
+			r.Analyzer = v.name
+			results = append(results, r)
 		}
-		n := float64(len(evalQ))
-		fmt.Fprintf(w, "%s\t%.4f\t%.4f\t%d\t%.2f\n", v.name, ndcg/n, mrr/n, empty, float64(time.Since(t0).Milliseconds())/n)
 	}
-	return w.Flush()
+	w := tabwriter.NewWriter(std.Err, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "%d pairs, %d titles, %d queries, %d with a title labelled ≥ 2 (evaluated); %s\n\n",
+		set.Pairs, len(set.Titles), set.All, len(set.Queries), time.Since(start).Round(time.Second))
+	fmt.Fprintln(w, "analyzer\tnDCG@10\tMRR@10\tqueries without a hit")
+	for _, r := range results {
+		fmt.Fprintf(w, "%s\t%.4f\t%.4f\t%d\n", r.Analyzer, r.NDCG, r.MRR, r.NoHits)
+	}
+	w.Flush()
+	for _, r := range results[:3] {
+		fmt.Fprintf(std.Out, "analyzer=%s ndcg@10=%.3f mrr@10=%.3f queries=%d\n", r.Analyzer, r.NDCG, r.MRR, r.Queries)
+	}
+	return nil
 }
 
-// scores returns nDCG@10 and reciprocal rank@10 of a ranking.
-func scores(ranked []string, labels map[string]int) (float64, float64) {
-	dcg, rr := 0.0, 0.0
-	for i, id := range ranked {
-		if i >= 10 {
-			break
+func evalCatalogue(ctx context.Context, std IO, dir, pool string) error {
+	qf, err := os.Open(filepath.Join(dir, "queries.tsv"))
+	if err != nil {
+		return usagef("--dir: %v", err)
+	}
+	defer qf.Close()
+	var jr *os.File
+	if pool == "" {
+		if jr, err = os.Open(filepath.Join(dir, "judgments.tsv")); err != nil {
+			return usagef("--dir: %v (make the pool with --pool and grade it first)", err)
 		}
-		l := labels[id]
-		dcg += (math.Pow(2, float64(l)) - 1) / math.Log2(float64(i)+2)
-		if rr == 0 && l >= 2 {
-			rr = 1 / float64(i+1)
+		defer jr.Close()
+	}
+	var qs []searcheval.CatalogueQuery
+	if jr != nil {
+		qs, err = searcheval.ReadCatalogue(qf, jr)
+	} else {
+		qs, err = searcheval.ReadCatalogue(qf, nil)
+	}
+	if err != nil {
+		return usagef("%v", err)
+	}
+	cat, err := searcheval.OpenCatalogue(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	if pool != "" {
+		p, err := cat.Pool(ctx, qs)
+		if err != nil {
+			return err
 		}
-	}
-	var ideal []int
-	for _, l := range labels {
-		ideal = append(ideal, l)
-	}
-	sort.Sort(sort.Reverse(sort.IntSlice(ideal)))
-	idcg := 0.0
-	for i, l := range ideal {
-		if i >= 10 {
-			break
+		var b strings.Builder
+		b.WriteString("# qid\ttype/id\tgrade\ttitle\ttext (first 160 characters)\n")
+		n := 0
+		for _, q := range qs {
+			for _, h := range p[q.ID] {
+				text := ""
+				for _, f := range h.Record.Text()[1:] {
+					text += f.Value + " "
+				}
+				r := []rune(strings.Join(strings.Fields(text), " "))
+				if len(r) > 160 {
+					r = r[:160]
+				}
+				fmt.Fprintf(&b, "%s\t%s/%s\t\t%s\t%s\n", q.ID, h.Kind, h.ID, h.Title, string(r))
+				n++
+			}
 		}
-		idcg += (math.Pow(2, float64(l)) - 1) / math.Log2(float64(i)+2)
+		if err := os.WriteFile(pool, []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Out, "pooled %d (query, record) pairs of %d queries into %s\n", n, len(qs), pool)
+		return nil
 	}
-	if idcg == 0 {
-		return 0, rr
+	w := tabwriter.NewWriter(std.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "variant\tnDCG@10\tMRR@10\tqueries")
+	for _, v := range searcheval.Variants {
+		r, err := cat.Eval(ctx, qs, v.Name, v.Req)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s\t%.4f\t%.4f\t%d\n", r.Analyzer, r.NDCG, r.MRR, r.Queries)
 	}
-	return dcg / idcg, rr
+	return w.Flush()
 }

@@ -84,6 +84,18 @@ func TestServeDemoAndCLIThroughServer(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "影像组") {
 		t.Fatalf("imported team not searchable: %d %q", code, out)
 	}
+	code, out, errs = run(t, "suggest", "nqbq", "--data", dir)
+	if code != 0 || !strings.HasPrefix(out, "脑起搏器\t") {
+		t.Fatalf("suggest nqbq = %d %q %q; want 脑起搏器 first", code, out, errs)
+	}
+	code, out, errs = run(t, "search", "--data", dir, "--type", "achievement", "--filter", "specialty=骨科", "--facets", "maturity", "--sort", "price", "--limit", "3", "--", "-动物实验")
+	if code != 0 || !strings.Contains(out, "maturity:") || !strings.Contains(out, "next page: --cursor") {
+		t.Fatalf("search with filters = %d %q %q", code, out, errs)
+	}
+	code, _, errs = run(t, "search", "x", "--data", dir, "--filter", "colour=red")
+	if code != 2 || !strings.Contains(errs, "colour") {
+		t.Fatalf("search --filter colour=red = %d %q; want exit 2 naming colour", code, errs)
+	}
 	code, out, errs = run(t, "reindex", "--data", dir)
 	if code != 0 || !strings.Contains(out, "reindexed") {
 		t.Fatalf("reindex through server = %d %q %q", code, out, errs)
