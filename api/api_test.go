@@ -59,6 +59,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(cancel)
 	go ix.Follow(fctx)
 	srv.SetIndex(ix)
+	<-ix.SuggestionsReady()
 	e := &env{t: t, url: hs.URL, store: s, srv: srv, keys: map[string]string{}}
 	for name, v := range map[string]medmatch.Viewer{
 		"admin":     {Role: medmatch.RoleAdmin},

@@ -62,7 +62,12 @@ type Index struct {
 	synOnce sync.Once
 	synMap  map[string][]string
 
-	sugg *suggester
+	dfMu sync.Mutex
+	df   map[string]uint64 // document frequencies of query terms, until the index changes
+	dfN  uint64
+
+	sugg     *suggester
+	stopLoad context.CancelFunc // stops loading suggestions
 
 	applyMu sync.Mutex // one applier at a time
 	applied atomic.Uint64
@@ -112,38 +117,15 @@ func Open(ctx context.Context, dir string, store medmatch.Store, opt Options) (*
 	default:
 		return nil, fmt.Errorf("indexer.Open(%q): %w", dir, err)
 	}
-	if ix.sugg == nil { // opened an existing index
-		if ix.sugg, err = loadSuggester(ctx, store); err != nil {
-			ix.Close()
-			return nil, err
-		}
-	}
+	ix.sugg = newSuggester()
+	bg, cancel := context.WithCancel(context.Background())
+	ix.stopLoad = cancel
+	ix.sugg.loadAsync(bg, store, ix.log)
 	if err := ix.CatchUp(ctx); err != nil {
 		ix.Close()
 		return nil, err
 	}
 	return ix, nil
-}
-
-// loadSuggester builds the suggestions from the dictionary and the store.
-// Changes after the scan are applied with the change feed (idempotently).
-func loadSuggester(ctx context.Context, store medmatch.Store) (*suggester, error) {
-	s := newSuggester()
-	if err := s.loadTerms(); err != nil {
-		return nil, err
-	}
-	var refs []medmatch.Ref
-	var recs []medmatch.Record
-	_, err := store.Scan(ctx, func(r medmatch.Record) error {
-		refs = append(refs, medmatch.Ref{Kind: r.Kind(), ID: r.Base().ID})
-		recs = append(recs, r)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("indexer: load suggestions: %w", err)
-	}
-	s.update(refs, recs)
-	return s, nil
 }
 
 func decodeSeq(b []byte) uint64 {
@@ -178,8 +160,20 @@ func synonymDocs() uint64 {
 	return uint64(len(groups))
 }
 
+// SuggestionsReady is closed once suggestions cover every record (they load
+// in the background after an existing index is opened).
+func (ix *Index) SuggestionsReady() <-chan struct{} {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.sugg.ready
+}
+
 // Close closes the index.
 func (ix *Index) Close() error {
+	if ix.stopLoad != nil {
+		ix.stopLoad()
+		<-ix.sugg.ready // the loader reads the store: let it finish first
+	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if ix.idx == nil {
@@ -307,6 +301,7 @@ func (ix *Index) applyOnce(ctx context.Context) (int, error) {
 	if sugg != nil {
 		sugg.update(refs, recs)
 	}
+	ix.forgetDF()
 	ix.setApplied(last)
 	if err := ix.store.Ack(ctx, ix.opt.Consumer, last); err != nil {
 		ix.log.Warn("ack change feed", "seq", last, "err", err)
@@ -317,20 +312,14 @@ func (ix *Index) applyOnce(ctx context.Context) (int, error) {
 // build creates a new index at dir holding every record of the Store and
 // returns it with the sequence number it reflects. Two goroutines: one reads
 // the Store and maps records into batches, the other commits them.
-func (ix *Index) build(ctx context.Context, dir string) (bleve.Index, *suggester, uint64, error) {
+func (ix *Index) build(ctx context.Context, dir string) (bleve.Index, uint64, error) {
 	m, err := newMapping()
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, 0, err
 	}
-	sugg := newSuggester()
-	if err := sugg.loadTerms(); err != nil {
-		return nil, nil, 0, err
-	}
-	var srefs []medmatch.Ref
-	var srecs []medmatch.Record
 	idx, err := bleve.New(dir, m)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("indexer: create %s: %w", dir, err)
+		return nil, 0, fmt.Errorf("indexer: create %s: %w", dir, err)
 	}
 	start := time.Now()
 	// A bulk build allocates fast and keeps little: collecting garbage less
@@ -355,11 +344,9 @@ func (ix *Index) build(ctx context.Context, dir string) (bleve.Index, *suggester
 	if err := addSynonyms(b); err != nil {
 		idx.Close()
 		os.RemoveAll(dir)
-		return nil, nil, 0, err
+		return nil, 0, err
 	}
 	seq, err := ix.store.Scan(ctx, func(r medmatch.Record) error {
-		srefs = append(srefs, medmatch.Ref{Kind: r.Kind(), ID: r.Base().ID})
-		srecs = append(srecs, r)
 		if err := b.Index(docID(r.Kind(), r.Base().ID), toDoc(r)); err != nil {
 			return err
 		}
@@ -385,12 +372,11 @@ func (ix *Index) build(ctx context.Context, dir string) (bleve.Index, *suggester
 	if err != nil {
 		idx.Close()
 		os.RemoveAll(dir)
-		return nil, nil, 0, fmt.Errorf("indexer: build: %w", err)
+		return nil, 0, fmt.Errorf("indexer: build: %w", err)
 	}
-	sugg.update(srefs, srecs)
 	el := time.Since(start)
 	ix.log.Info("index built", "docs", n, "seq", seq, "took", el.Round(time.Millisecond), "docs_per_s", int(float64(n)/el.Seconds()))
-	return idx, sugg, seq, nil
+	return idx, seq, nil
 }
 
 // addSynonyms adds dict's synonym groups to the index's synonym collection;
@@ -427,11 +413,11 @@ func (ix *Index) rebuildInPlace(ctx context.Context) error {
 	if err := os.RemoveAll(ix.dir); err != nil {
 		return err
 	}
-	idx, sugg, seq, err := ix.build(ctx, ix.dir)
+	idx, seq, err := ix.build(ctx, ix.dir)
 	if err != nil {
 		return err
 	}
-	ix.idx, ix.sugg = idx, sugg
+	ix.idx = idx
 	ix.setApplied(seq)
 	return nil
 }
@@ -444,7 +430,7 @@ func (ix *Index) Rebuild(ctx context.Context) error {
 	if err := os.RemoveAll(tmp); err != nil {
 		return err
 	}
-	idx, sugg, seq, err := ix.build(ctx, tmp)
+	idx, seq, err := ix.build(ctx, tmp)
 	if err != nil {
 		return err
 	}
@@ -468,7 +454,7 @@ func (ix *Index) Rebuild(ctx context.Context) error {
 	if ix.idx, err = bleve.Open(ix.dir); err != nil {
 		return fmt.Errorf("indexer: reopen after rebuild: %w", err)
 	}
-	ix.sugg = sugg
+	ix.forgetDF()
 	ix.setApplied(seq)
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/medmatch/medmatch"
 	"github.com/medmatch/medmatch/dict"
@@ -842,26 +843,34 @@ func termIn(field string, values ...string) query.Query {
 }
 
 // commonTerms returns the terms found in more than cutoff of the records
-// (in the field, word or char, where they are most frequent).
+// (in the field, word or char, where they are most frequent). Document
+// frequencies are cached until the index changes.
 func (ix *Index) commonTerms(ctx context.Context, terms []string, cutoff float64) map[string]bool {
-	adv, err := ix.idx.Advanced()
-	if err != nil {
-		return nil
+	ix.dfMu.Lock()
+	defer ix.dfMu.Unlock()
+	if ix.df == nil {
+		ix.df = map[string]uint64{}
+		ix.dfN = 0
 	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil
-	}
-	defer r.Close()
-	n, err := r.DocCount()
-	n -= min(n, synonymDocs())
-	if err != nil || n == 0 {
-		return nil
-	}
-	out := make(map[string]bool)
+	var r index.IndexReader
 	for _, t := range terms {
-		if _, done := out[t]; done {
+		if _, ok := ix.df[t]; ok {
 			continue
+		}
+		if r == nil {
+			adv, err := ix.idx.Advanced()
+			if err != nil {
+				return nil
+			}
+			if r, err = adv.Reader(); err != nil {
+				return nil
+			}
+			defer r.Close()
+			n, err := r.DocCount()
+			if err != nil {
+				return nil
+			}
+			ix.dfN = n - min(n, synonymDocs())
 		}
 		var df uint64
 		for _, f := range textFields {
@@ -877,9 +886,25 @@ func (ix *Index) commonTerms(ctx context.Context, terms []string, cutoff float64
 				tfr.Close()
 			}
 		}
-		out[t] = float64(df) > cutoff*float64(n)
+		ix.df[t] = df
+	}
+	if ix.dfN == 0 {
+		if len(ix.df) == 0 {
+			return nil
+		}
+	}
+	out := make(map[string]bool, len(terms))
+	for _, t := range terms {
+		out[t] = float64(ix.df[t]) > cutoff*float64(ix.dfN)
 	}
 	return out
+}
+
+// forgetDF drops cached document frequencies after the index changed.
+func (ix *Index) forgetDF() {
+	ix.dfMu.Lock()
+	ix.df = nil
+	ix.dfMu.Unlock()
 }
 
 // withSynonyms adds the synonyms of terms, for highlighting what the

@@ -66,13 +66,70 @@ type suggester struct {
 	cache map[string][]Suggestion // short, costly prefixes; cleared on every change
 
 	mu      sync.RWMutex
-	keys    []sKey             // sorted by key
-	entries map[string]*sEntry // record "kind/id" or "term:text" → entry
+	loading bool                  // records are being loaded: updates wait in pending
+	pending map[medmatch.Ref]bool // refs changed while loading
+	ready   chan struct{}         // closed when the records are loaded
+	keys    []sKey                // sorted by key
+	entries map[string]*sEntry    // record "kind/id" or "term:text" → entry
 	insts   map[string]map[string][]string
 }
 
 func newSuggester() *suggester {
-	return &suggester{entries: map[string]*sEntry{}, insts: map[string]map[string][]string{}}
+	s := &suggester{entries: map[string]*sEntry{}, insts: map[string]map[string][]string{}, ready: make(chan struct{})}
+	close(s.ready)
+	return s
+}
+
+// loadAsync loads the dictionary terms and the store's records in the
+// background, so that opening or building an index does not wait for a
+// scan of the whole store and the pinyin of every title. Changes
+// applied meanwhile are remembered and re-read afterwards, so the newest
+// state wins.
+func (s *suggester) loadAsync(ctx context.Context, store medmatch.Store, log interface{ Error(string, ...any) }) {
+	s.mu.Lock()
+	s.loading, s.pending, s.ready = true, map[medmatch.Ref]bool{}, make(chan struct{})
+	ready := s.ready
+	s.mu.Unlock()
+	go func() {
+		defer close(ready)
+		if err := s.loadTerms(); err != nil {
+			log.Error("load suggestions", "err", err)
+		}
+		var refs []medmatch.Ref
+		var recs []medmatch.Record
+		_, err := store.Scan(ctx, func(r medmatch.Record) error {
+			refs = append(refs, medmatch.Ref{Kind: r.Kind(), ID: r.Base().ID})
+			recs = append(recs, r)
+			return nil
+		})
+		if err != nil {
+			log.Error("load suggestions", "err", err)
+		} else {
+			s.applyRecords(refs, recs)
+		}
+		for {
+			s.mu.Lock()
+			p := s.pending
+			s.pending = nil
+			if len(p) == 0 {
+				s.loading = false
+				s.mu.Unlock()
+				return
+			}
+			s.pending = map[medmatch.Ref]bool{}
+			s.mu.Unlock()
+			refs = refs[:0]
+			for r := range p {
+				refs = append(refs, r)
+			}
+			recs, err := store.GetMany(ctx, medmatch.System, refs)
+			if err != nil {
+				log.Error("load suggestions", "err", err)
+				continue
+			}
+			s.applyRecords(refs, recs)
+		}
+	}()
 }
 
 var pyArgs = func() pinyin.Args {
@@ -160,6 +217,19 @@ func recordKey(k medmatch.Kind, id string) string { return string(k) + "/" + id 
 
 // update reflects records (nil: deleted) named by refs.
 func (s *suggester) update(refs []medmatch.Ref, recs []medmatch.Record) {
+	s.mu.Lock()
+	if s.loading {
+		for _, r := range refs {
+			s.pending[r] = true
+		}
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.applyRecords(refs, recs)
+}
+
+func (s *suggester) applyRecords(refs []medmatch.Ref, recs []medmatch.Record) {
 	var removed []string
 	added := map[string]*sEntry{}
 	touched := map[string]bool{}
@@ -231,43 +301,89 @@ func institutionOf(r medmatch.Record) string {
 	return ""
 }
 
-// loadTerms adds the dictionary's vocabulary: specialty and field labels,
-// synonym terms and the medical lexicon.
+var (
+	termOnce    sync.Once
+	termEntries map[string]*sEntry
+	termKeys    []sKey // sorted
+	termErr     error
+)
+
+// dictTerms computes, once per process, the suggestions of the dictionary:
+// specialty and field labels, synonym terms and the medical lexicon, with
+// their sorted keys (pinyin of 20,000 words is worth computing once).
+func dictTerms() (map[string]*sEntry, []sKey, error) {
+	termOnce.Do(func() {
+		termEntries = map[string]*sEntry{}
+		add := func(t string, w float64) {
+			t = strings.TrimSpace(t)
+			if utf8.RuneCountInString(t) < 2 {
+				return
+			}
+			if e, ok := termEntries["term:"+t]; ok {
+				e.weight = math.Max(e.weight, w)
+				return
+			}
+			termEntries["term:"+t] = &sEntry{text: t, kind: "term", weight: w}
+		}
+		tax, err := dict.Taxonomy()
+		if err != nil {
+			termErr = err
+			return
+		}
+		for _, v := range []*medmatch.Vocabulary{tax.Specialties, tax.Fields} {
+			for _, l := range v.Labels() {
+				add(l, 5)
+			}
+		}
+		groups, err := dict.Synonyms()
+		if err != nil {
+			termErr = err
+			return
+		}
+		for _, g := range groups {
+			for _, t := range g {
+				add(t, 4)
+			}
+		}
+		for _, t := range dict.Lexicon() {
+			add(t.Word, math.Min(4, math.Log10(float64(t.Freq)+10)))
+		}
+		for _, e := range termEntries {
+			termKeys = append(termKeys, entryKeys(e)...)
+		}
+		sort.Slice(termKeys, func(i, j int) bool { return termKeys[i].key < termKeys[j].key })
+	})
+	return termEntries, termKeys, termErr
+}
+
+// loadTerms adds the dictionary's terms. Their entries are shared by every
+// suggester of the process and never removed.
 func (s *suggester) loadTerms() error {
-	added := map[string]*sEntry{}
-	add := func(t string, w float64) {
-		t = strings.TrimSpace(t)
-		if utf8.RuneCountInString(t) < 2 {
-			return
-		}
-		if e, ok := added["term:"+t]; ok {
-			e.weight = math.Max(e.weight, w)
-			return
-		}
-		added["term:"+t] = &sEntry{text: t, kind: "term", weight: w}
-	}
-	tax, err := dict.Taxonomy()
+	entries, keys, err := dictTerms()
 	if err != nil {
 		return err
 	}
-	for _, v := range []*medmatch.Vocabulary{tax.Specialties, tax.Fields} {
-		for _, l := range v.Labels() {
-			add(l, 5)
+	s.mu.Lock()
+	for k, e := range entries {
+		s.entries[k] = e
+	}
+	merged := make([]sKey, 0, len(s.keys)+len(keys))
+	i, j := 0, 0
+	for i < len(s.keys) || j < len(keys) {
+		if i < len(s.keys) && s.keys[i].e.dead {
+			i++
+			continue
+		}
+		if j >= len(keys) || i < len(s.keys) && s.keys[i].key <= keys[j].key {
+			merged = append(merged, s.keys[i])
+			i++
+		} else {
+			merged = append(merged, keys[j])
+			j++
 		}
 	}
-	groups, err := dict.Synonyms()
-	if err != nil {
-		return err
-	}
-	for _, g := range groups {
-		for _, t := range g {
-			add(t, 4)
-		}
-	}
-	for _, t := range dict.Lexicon() {
-		add(t.Word, math.Min(4, math.Log10(float64(t.Freq)+10)))
-	}
-	s.apply(nil, added)
+	s.keys = merged
+	s.mu.Unlock()
 	return nil
 }
 

@@ -6,11 +6,13 @@ import (
 	"testing"
 
 	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/indexer"
 )
 
 func TestSuggest(t *testing.T) {
 	e := open(t, true)
 	ctx := context.Background()
+	<-e.ix.SuggestionsReady()
 	cases := []struct {
 		prefix string
 		want   string // a suggestion text that must be among the results
@@ -57,6 +59,7 @@ func TestSuggest(t *testing.T) {
 func TestSuggestVisibility(t *testing.T) {
 	e := open(t, true)
 	ctx := context.Background()
+	<-e.ix.SuggestionsReady()
 	mk := func(title string) {
 		t.Helper()
 		d := &medmatch.Demand{Meta: medmatch.Meta{ID: "dem-secret"}, EnterpriseID: "ent-001", Title: title,
@@ -105,5 +108,32 @@ func TestSuggestVisibility(t *testing.T) {
 	}
 	if has(organizer, "绝密", "绝密翡翠项目乙") {
 		t.Errorf("a deleted record is still suggested")
+	}
+}
+
+// TestSuggestAfterReopen: suggestions load in the background after an
+// existing index is opened, including records changed meanwhile.
+func TestSuggestAfterReopen(t *testing.T) {
+	e := open(t, true)
+	ctx := context.Background()
+	e.ix.Close()
+	ix, err := indexer.Open(ctx, indexer.Dir(e.dir), e.store, indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	d := &medmatch.Demand{Meta: medmatch.Meta{ID: "dem-new"}, EnterpriseID: "ent-001", Title: "琥珀计划新需求", Description: "x"}
+	if _, err := e.store.Create(ctx, organizer, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-ix.SuggestionsReady()
+	for _, p := range []string{"可充电双通道", "琥珀计划"} {
+		got, _ := ix.Suggest(ctx, anon, p, 5)
+		if len(got) == 0 {
+			t.Errorf("after reopening, Suggest(%q) = none", p)
+		}
 	}
 }

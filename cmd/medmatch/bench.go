@@ -24,6 +24,7 @@ import (
 
 	"github.com/medmatch/medmatch"
 	"github.com/medmatch/medmatch/dict"
+	"github.com/medmatch/medmatch/fixtures"
 	"github.com/medmatch/medmatch/importer"
 	"github.com/medmatch/medmatch/indexer"
 	"github.com/medmatch/medmatch/internal/corpus"
@@ -38,11 +39,17 @@ Measures the catalogue end to end on records derived from the CSL corpus of
 Chinese journal abstracts (../shared/data/README.md; read at run time, never
 copied), in a temporary data dir that is removed afterwards:
 
-  import   N achievements of ~1 KB (title = paper title, description = its
-           abstract padded with the next ones) through the JSONL importer
+  import   N achievements of ~1 KB made by recombining the corpus's
+           sentences (title: a paper title), with metadata cycled from the
+           demo catalogue, through the JSONL importer; the count of distinct
+           words against the real abstracts
   index    the first index build, in docs/s
   search   Q searches over HTTP against the real server on 127.0.0.1:0, one
-           at a time (limit 10, with highlights), latency percentiles
+           at a time (limit 10): plain with highlights, faceted and
+           filtered, and deep pages through cursors; latency percentiles
+  load     --clients concurrent clients for --duration, with highlights:
+           queries per second
+  suggest  prefixes completed in process: latency percentiles
   restart  5 restarts of the server, each timed until it is ready with the
            index reused (not rebuilt)
   rss      the process's resident memory after the search load
@@ -51,6 +58,8 @@ Prints a table on standard output. Exit code 2 when the corpus is missing.`, std
 	docs := fset.Int("docs", 20000, "number of achievement records to import and index")
 	queries := fset.Int("queries", 2000, "number of search requests")
 	csl := fset.String("csl", envOr("MEDMATCH_CSL", "../shared/data/csl/csl.jsonl"), "path of the CSL csl.jsonl (env MEDMATCH_CSL)")
+	clients := fset.Int("clients", 8, "concurrent clients of the load phase")
+	duration := fset.Duration("duration", 10*time.Second, "length of the load phase")
 	if pos, err := parse(fset, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
@@ -82,8 +91,36 @@ Prints a table on standard output. Exit code 2 when the corpus is missing.`, std
 	row := func(name, format string, a ...any) { rows = append(rows, [2]string{name, fmt.Sprintf(format, a...)}) }
 
 	// (a) Import.
-	jsonl, textBytes := benchJSONL(papers, *docs)
-	row("data", "%d achievements from %d CSL papers; %.1f MB JSONL; text %.0f B/record", *docs, len(papers), mb(int64(len(jsonl))), float64(textBytes)/float64(*docs))
+	demo, err := fixtures.Records()
+	if err != nil {
+		return err
+	}
+	var meta []*medmatch.Achievement
+	for _, r := range demo {
+		if a, ok := r.(*medmatch.Achievement); ok {
+			meta = append(meta, a)
+		}
+	}
+	recs, textBytes := corpus.Catalogue(papers, meta, *docs)
+	jsonl := benchJSONL(recs)
+	row("data", "%d achievements recombined from the sentences of %d CSL papers; %.1f MB JSONL; text %.0f B/record", *docs, len(papers), mb(int64(len(jsonl))), float64(textBytes)/float64(*docs))
+	if an, err := dict.Default(); err == nil {
+		real, syn, all := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		for _, p := range papers {
+			for _, t := range an.Terms(p.Abstract) {
+				real[t] = true
+			}
+		}
+		for i, a := range recs[:min(len(recs), 20000)] {
+			for _, t := range an.Terms(a.Description) {
+				all[t] = true
+				if i < len(papers) {
+					syn[t] = true
+				}
+			}
+		}
+		row("  distinct words", "%d in %d real abstracts; %d in as many synthetic records; %d in the first %d synthetic", len(real), len(papers), len(syn), len(all), min(len(recs), 20000))
+	}
 	progress("importing %d records (%.1f MB JSONL)", *docs, mb(int64(len(jsonl))))
 	store, err := openStore(dir)
 	if err != nil {
@@ -138,22 +175,66 @@ Prints a table on standard output. Exit code 2 when the corpus is missing.`, std
 		return err
 	}
 	firstOpen := time.Since(start)
-	progress("server on http://%s; %d searches, one at a time", srv.Addr, *queries)
-	lat, hits, returned, err := benchSearch(ctx, srv.Addr, qs, *queries)
-	rss, hwm := procMemory()
-	if cerr := srv.Close(); err == nil {
-		err = cerr
+	progress("server on http://%s; %d searches of each kind, one at a time", srv.Addr, *queries)
+	base := "http://" + srv.Addr + "/api/v1/search?limit=10&q="
+	specs := []string{"心血管", "神经", "骨科", "肿瘤", "医学影像", "检验", "康复", "眼科"}
+	plain := func(i int) string { return base + url.QueryEscape(qs[i%len(qs)]) }
+	faceted := func(i int) string {
+		return base + url.QueryEscape(qs[i%len(qs)]) + "&facets=all&specialty=" + url.QueryEscape(specs[i%len(specs)]) + "&price_max=2000"
 	}
+	for _, ph := range []struct {
+		name string
+		u    func(int) string
+	}{{"search, plain, highlights", plain}, {"search, faceted + filtered", faceted}} {
+		lat, hits, returned, err := benchSearch(ctx, ph.u, *queries)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		slices.Sort(lat)
+		row(ph.name, "p50 %s  p90 %s  p99 %s  max %s  (%d queries; mean total %.0f, returned %.1f)",
+			msec(pct(lat, 50)), msec(pct(lat, 90)), msec(pct(lat, 99)), msec(lat[len(lat)-1]), *queries,
+			float64(hits)/float64(*queries), float64(returned)/float64(*queries))
+	}
+	deep, err := benchDeep(ctx, base, qs, *queries)
 	if err != nil {
+		srv.Close()
 		return err
 	}
-	firstQ := lat[0]
+	slices.Sort(deep)
+	row("search, deep pages", "p50 %s  p90 %s  p99 %s  max %s  (pages 2-30 through cursors, %d requests)",
+		msec(pct(deep, 50)), msec(pct(deep, 90)), msec(pct(deep, 99)), msec(deep[len(deep)-1]), len(deep))
+	progress("load: %d clients for %s", *clients, *duration)
+	qps, lat, err := benchLoad(ctx, plain, *clients, *duration)
+	if err != nil {
+		srv.Close()
+		return err
+	}
 	slices.Sort(lat)
-	row("search (HTTP, sequential)", "%d queries, %d distinct keywords, limit 10, highlights; %.0f queries/s",
-		*queries, min(*queries, len(qs)), float64(*queries)/sum(lat).Seconds())
-	row("  latency", "p50 %s  p90 %s  p99 %s  max %s  (first query %s)",
-		msec(pct(lat, 50)), msec(pct(lat, 90)), msec(pct(lat, 99)), msec(lat[len(lat)-1]), msec(firstQ))
-	row("  hits", "mean total %.1f per query; mean returned %.2f", float64(hits)/float64(*queries), float64(returned)/float64(*queries))
+	row(fmt.Sprintf("load, %d clients, highlights", *clients), "%.0f queries/s  p50 %s  p99 %s", qps, msec(pct(lat, 50)), msec(pct(lat, 99)))
+	var prefixes []string
+	for i, a := range recs[:min(len(recs), 2000)] {
+		r := []rune(a.Title)
+		if n := 1 + i%4; len(r) >= n {
+			prefixes = append(prefixes, string(r[:n]))
+		}
+	}
+	prefixes = append(prefixes, "naoqibo", "nqbq", "xinji", "kjd", "zhineng", "ai", "3d")
+	var slat []time.Duration
+	for i := range 20000 {
+		t := time.Now()
+		if _, err := srv.index.Suggest(ctx, medmatch.Viewer{}, prefixes[i%len(prefixes)], indexer.DefaultSuggestLimit); err != nil {
+			srv.Close()
+			return err
+		}
+		slat = append(slat, time.Since(t))
+	}
+	slices.Sort(slat)
+	row("suggest, in process", "p50 %.0f µs  p99 %.0f µs  (20,000 prefixes of 1-4 characters and pinyin)", us(pct(slat, 50)), us(pct(slat, 99)))
+	rss, hwm := procMemory()
+	if err := srv.Close(); err != nil {
+		return err
+	}
 
 	// (d) Restarts: Open until ready, with the index reused.
 	progress("restarting the server %d times", benchRestarts)
@@ -242,46 +323,124 @@ func checkRestart(ctx context.Context, s *Server, docs int) error {
 	return nil
 }
 
-// benchSearch runs count searches one after another over one keep-alive
-// connection and returns each latency (request sent to body read), the sum
-// of the totals and of the hits returned.
-func benchSearch(ctx context.Context, addr string, qs []string, count int) ([]time.Duration, uint64, uint64, error) {
+// benchSearch runs count searches (URLs from u) one after another over one
+// keep-alive connection and returns each latency (request sent to body
+// read), the sum of the totals and of the hits returned.
+func benchSearch(ctx context.Context, u func(int) string, count int) ([]time.Duration, uint64, uint64, error) {
 	client := &http.Client{Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()
 	lat := make([]time.Duration, 0, count)
 	var hits, returned uint64
 	for i := range count {
-		q := qs[i%len(qs)]
-		u := "http://" + addr + "/api/v1/search?limit=10&q=" + url.QueryEscape(q)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, 0, 0, err
-		}
 		start := time.Now()
-		resp, err := client.Do(req)
+		res, err := benchGet(ctx, client, u(i))
 		if err != nil {
 			return nil, 0, 0, err
 		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
 		lat = append(lat, time.Since(start))
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return nil, 0, 0, fmt.Errorf("bench: search %q: %s: %s", q, resp.Status, bytes.TrimSpace(body))
-		}
-		var res struct {
-			Total uint64            `json:"total"`
-			Hits  []json.RawMessage `json:"hits"`
-		}
-		if err := json.Unmarshal(body, &res); err != nil {
-			return nil, 0, 0, fmt.Errorf("bench: search %q: %w", q, err)
-		}
 		hits += res.Total
-		returned += uint64(len(res.Hits))
+		returned += uint64(res.Hits)
 	}
 	return lat, hits, returned, nil
+}
+
+type benchResult struct {
+	Total  uint64
+	Hits   int
+	Cursor string
+}
+
+func benchGet(ctx context.Context, client *http.Client, u string) (benchResult, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return benchResult{}, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return benchResult{}, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return benchResult{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return benchResult{}, fmt.Errorf("bench: %s: %s: %s", u, resp.Status, bytes.TrimSpace(body))
+	}
+	var res struct {
+		Total      uint64            `json:"total"`
+		Hits       []json.RawMessage `json:"hits"`
+		NextCursor string            `json:"next_cursor"`
+	}
+	if err := json.Unmarshal(body, &res); err != nil {
+		return benchResult{}, fmt.Errorf("bench: %s: %w", u, err)
+	}
+	return benchResult{res.Total, len(res.Hits), res.NextCursor}, nil
+}
+
+// benchDeep walks queries page by page through cursors and returns the
+// latencies of pages 2 to 30, until count requests were timed.
+func benchDeep(ctx context.Context, base string, qs []string, count int) ([]time.Duration, error) {
+	client := &http.Client{Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+	var lat []time.Duration
+	for i := 0; len(lat) < count && i < len(qs); i++ {
+		u := base + url.QueryEscape(qs[i])
+		res, err := benchGet(ctx, client, u)
+		if err != nil {
+			return nil, err
+		}
+		for page := 2; page <= 30 && res.Cursor != "" && len(lat) < count; page++ {
+			start := time.Now()
+			if res, err = benchGet(ctx, client, u+"&cursor="+url.QueryEscape(res.Cursor)); err != nil {
+				return nil, err
+			}
+			lat = append(lat, time.Since(start))
+		}
+	}
+	if len(lat) == 0 {
+		return nil, fmt.Errorf("bench: no query had a second page")
+	}
+	return lat, nil
+}
+
+// benchLoad runs clients concurrent loops of searches for d and returns
+// the rate and every latency.
+func benchLoad(ctx context.Context, u func(int) string, clients int, d time.Duration) (float64, []time.Duration, error) {
+	type out struct {
+		lat []time.Duration
+		err error
+	}
+	done := make(chan out, clients)
+	deadline := time.Now().Add(d)
+	var next atomic.Int64
+	start := time.Now()
+	for range clients {
+		go func() {
+			client := &http.Client{Timeout: 30 * time.Second}
+			defer client.CloseIdleConnections()
+			var o out
+			for time.Now().Before(deadline) {
+				t := time.Now()
+				if _, err := benchGet(ctx, client, u(int(next.Add(1)))); err != nil {
+					o.err = err
+					break
+				}
+				o.lat = append(o.lat, time.Since(t))
+			}
+			done <- o
+		}()
+	}
+	var lat []time.Duration
+	var err error
+	for range clients {
+		o := <-done
+		lat = append(lat, o.lat...)
+		if o.err != nil {
+			err = o.err
+		}
+	}
+	return float64(len(lat)) / time.Since(start).Seconds(), lat, err
 }
 
 // The records are derived from the corpus as in indexer/bench_test.go: keep
@@ -297,10 +456,8 @@ func readBenchCSL(path string) ([]corpus.Paper, error) {
 	return papers, nil
 }
 
-// benchJSONL returns n derived achievements as JSONL rows, and the bytes of
-// text (title, description, institution) they hold.
-func benchJSONL(papers []corpus.Paper, n int) ([]byte, int64) {
-	as, text := corpus.Achievements(papers, n)
+// benchJSONL returns achievements as JSONL rows.
+func benchJSONL(as []*medmatch.Achievement) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -310,7 +467,7 @@ func benchJSONL(papers []corpus.Paper, n int) ([]byte, int64) {
 			*medmatch.Achievement
 		}{string(medmatch.KindAchievement), a}) // strings and slices only: cannot fail
 	}
-	return buf.Bytes(), text
+	return buf.Bytes()
 }
 
 // procMemory returns VmRSS and VmHWM from /proc/self/status ("n/a" where
@@ -385,5 +542,7 @@ func first(s []string, n int) []string { return s[:min(n, len(s))] }
 func mb(n int64) float64 { return float64(n) / 1e6 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
 
 func msec(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }

@@ -34,6 +34,7 @@ func startServer(t *testing.T, dir string, demo bool) (*Server, *bytes.Buffer) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	<-s.index.SuggestionsReady()
 	return s, &logs
 }
 

@@ -146,3 +146,54 @@ func Queries(papers []Paper, maxChars int) []string {
 		}
 	}
 }
+
+// Catalogue derives n achievements for load tests by recombining the
+// corpus's sentences: each record takes a paper's title, then sentences
+// drawn from the whole corpus (deterministically, by a simple generator
+// seeded with the record's number) until its description reaches about
+// DescBytes, and metadata cycled from meta (fixture achievements: their
+// specialty, fields, maturity, institution, region, IP, transfer modes and
+// price), so that facets and filters see realistic spreads.
+func Catalogue(papers []Paper, meta []*medmatch.Achievement, n int) ([]*medmatch.Achievement, int64) {
+	var sentences []string
+	for _, p := range papers {
+		for _, s := range strings.SplitAfter(p.Abstract, "。") {
+			if s = strings.TrimSpace(s); utf8.RuneCountInString(s) >= 8 {
+				sentences = append(sentences, s)
+			}
+		}
+	}
+	out := make([]*medmatch.Achievement, n)
+	var size int64
+	for i := range n {
+		x := uint64(i)*0x9E3779B97F4A7C15 + 1
+		next := func() int {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			return int(x % uint64(len(sentences)))
+		}
+		var b strings.Builder
+		for b.Len() < DescBytes {
+			b.WriteString(sentences[next()])
+		}
+		m := meta[i%len(meta)]
+		a := &medmatch.Achievement{
+			Meta:          medmatch.Meta{ID: fmt.Sprintf("ach-syn-%06d", i), Synthetic: true},
+			Title:         papers[next()%len(papers)].Title,
+			Description:   b.String(),
+			Institution:   m.Institution,
+			Specialty:     m.Specialty,
+			Fields:        m.Fields,
+			Maturity:      m.Maturity,
+			IP:            m.IP,
+			TransferModes: m.TransferModes,
+			Price:         m.Price,
+			Region:        m.Region,
+			Status:        medmatch.StatusPublished,
+		}
+		size += int64(len(a.Title) + len(a.Description) + len(a.Institution))
+		out[i] = a
+	}
+	return out, size
+}
