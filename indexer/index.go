@@ -37,8 +37,12 @@ var (
 // is an order of magnitude slower, and larger batches gain little.
 const BatchSize = 1000
 
-// buildGCPercent is the GC target while a whole index is built.
-const buildGCPercent = 300
+// buildGCPercent is the GC target while a whole index is built, and
+// buildMemoryLimit the heap size above which the GC works as usual again.
+const (
+	buildGCPercent   = 300
+	buildMemoryLimit = 1 << 30
+)
 
 // Options configure Open.
 type Options struct {
@@ -327,6 +331,11 @@ func (ix *Index) build(ctx context.Context, dir string) (bleve.Index, uint64, er
 	// runs. A GOGC set by the operator is left alone.
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(buildGCPercent))
+		// …but not past buildMemoryLimit of heap, where the GC works harder
+		// again (unless the operator set GOMEMLIMIT).
+		if os.Getenv("GOMEMLIMIT") == "" {
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(buildMemoryLimit))
+		}
 	}
 	batches := make(chan *bleve.Batch, 1)
 	errc := make(chan error, 1)
