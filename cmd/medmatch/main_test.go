@@ -188,6 +188,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"key", "add", "--data", dir, "--role", "enterprise"}, 2, "--enterprise"},
 		{[]string{"key", "add", "--data", dir, "--role", "enterprise", "--enterprise", "ent-404"}, 2, "no enterprise"},
 		{[]string{"serve", "--data", dir, "--log-level", "loud"}, 2, "--log-level"},
+		{[]string{"eval", "search"}, 2, "--file is required"},
+		{[]string{"eval", "search", "--file", "missing.json"}, 2, "--file"},
+		{[]string{"suggest", "--data", dir}, 2, "want one PREFIX"},
+		{[]string{"bench", "--csl", "/nonexistent/csl.jsonl"}, 2, "CSL corpus not found"},
 	}
 	for _, c := range cases {
 		code, out, errs := run(t, c.args...)
