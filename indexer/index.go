@@ -73,6 +73,8 @@ type Index struct {
 	sugg     *suggester
 	stopLoad context.CancelFunc // stops loading suggestions
 
+	built bool // Open built the index from the store
+
 	applyMu sync.Mutex // one applier at a time
 	applied atomic.Uint64
 	notify  chan struct{} // closed and replaced when applied advances
@@ -427,9 +429,14 @@ func (ix *Index) rebuildInPlace(ctx context.Context) error {
 		return err
 	}
 	ix.idx = idx
+	ix.built = true
 	ix.setApplied(seq)
 	return nil
 }
+
+// Built reports whether Open built the index from the store (it was
+// missing, outdated, or behind a compacted change feed).
+func (ix *Index) Built() bool { return ix.built }
 
 // Rebuild indexes the whole Store into a new index beside the current one,
 // which keeps serving searches meanwhile, then swaps it in and applies the

@@ -103,7 +103,9 @@ func (s *suggester) loadAsync(ctx context.Context, store medmatch.Store, log int
 			return nil
 		})
 		if err != nil {
-			log.Error("load suggestions", "err", err)
+			if ctx.Err() == nil { // not a shutdown
+				log.Error("load suggestions", "err", err)
+			}
 		} else {
 			s.applyRecords(refs, recs)
 		}
@@ -124,7 +126,9 @@ func (s *suggester) loadAsync(ctx context.Context, store medmatch.Store, log int
 			}
 			recs, err := store.GetMany(ctx, medmatch.System, refs)
 			if err != nil {
-				log.Error("load suggestions", "err", err)
+				if ctx.Err() == nil {
+					log.Error("load suggestions", "err", err)
+				}
 				continue
 			}
 			s.applyRecords(refs, recs)

@@ -277,15 +277,7 @@ a OR b. A QUERY that starts with '-' goes after "--".`, std.Err)
 			res.Hits = append(res.Hits, hit.Hit)
 		}
 	} else {
-		v := medmatch.Viewer{}
-		if *key != "" {
-			k, err := tgt.store.KeyByHash(ctx, medmatch.HashKey(*key))
-			if err != nil {
-				return medmatch.Errorf(medmatch.EUNAUTHORIZED, "key", "unknown API key")
-			}
-			v = k.Viewer()
-		}
-		ix, err := indexer.Open(ctx, indexer.Dir(c.data), tgt.store, indexer.Options{})
+		ix, v, err := tgt.localIndex(ctx, c.data, *key)
 		if err != nil {
 			return err
 		}
@@ -371,13 +363,12 @@ until the new one is swapped in. Goes through the server when one runs.`, std.Er
 	if err != nil {
 		return err
 	}
-	_, statErr := os.Stat(indexer.Dir(c.data))
 	ix, err := indexer.Open(ctx, indexer.Dir(c.data), tgt.store, indexer.Options{Logger: log})
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
-	if statErr == nil { // Open built a missing index already
+	if !ix.Built() { // Open rebuilds a missing or outdated index itself
 		if err := ix.Rebuild(ctx); err != nil {
 			return err
 		}
@@ -486,19 +477,18 @@ title is suggested only to those who may read it.`, std.Err)
 		}
 		out = res.Suggestions
 	} else {
-		v := medmatch.Viewer{}
-		if *key != "" {
-			k, err := tgt.store.KeyByHash(ctx, medmatch.HashKey(*key))
-			if err != nil {
-				return medmatch.Errorf(medmatch.EUNAUTHORIZED, "key", "unknown API key")
-			}
-			v = k.Viewer()
-		}
-		ix, err := indexer.Open(ctx, indexer.Dir(c.data), tgt.store, indexer.Options{})
+		ix, v, err := tgt.localIndex(ctx, c.data, *key)
 		if err != nil {
 			return err
 		}
 		defer ix.Close()
+		// A one-off command waits for the suggestions that a server loads
+		// in the background.
+		select {
+		case <-ix.SuggestionsReady():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		if out, err = ix.Suggest(ctx, v, pos[0], *limit); err != nil {
 			return err
 		}

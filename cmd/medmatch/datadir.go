@@ -14,6 +14,7 @@ import (
 	"github.com/medmatch/medmatch"
 	"github.com/medmatch/medmatch/bolt"
 	"github.com/medmatch/medmatch/dict"
+	"github.com/medmatch/medmatch/indexer"
 )
 
 // serverFile is written into the data dir by `serve` so that other commands
@@ -133,3 +134,18 @@ func (t *target) String() string {
 }
 
 func nowUTC() time.Time { return time.Now().UTC() }
+
+// localIndex opens the index of the store this command holds, and returns
+// the viewer of key (anonymous when empty). EUNAUTHORIZED for an unknown key.
+func (t *target) localIndex(ctx context.Context, data, key string) (*indexer.Index, medmatch.Viewer, error) {
+	v := medmatch.Viewer{}
+	if key != "" {
+		k, err := t.store.KeyByHash(ctx, medmatch.HashKey(key))
+		if err != nil {
+			return nil, v, medmatch.Errorf(medmatch.EUNAUTHORIZED, "key", "unknown API key")
+		}
+		v = k.Viewer()
+	}
+	ix, err := indexer.Open(ctx, indexer.Dir(data), t.store, indexer.Options{})
+	return ix, v, err
+}

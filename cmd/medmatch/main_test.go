@@ -154,7 +154,11 @@ func TestStaleServerFile(t *testing.T) {
 	if err := writeServerFile(dir, *info); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs := run(t, "search", "脑起搏器", "--data", dir, "--json")
+	code, out, errs := run(t, "suggest", "nqbq", "--data", dir)
+	if code != 0 || !strings.HasPrefix(out, "脑起搏器\t") {
+		t.Fatalf("suggest without a server = %d %q %q; want 脑起搏器 first", code, out, errs)
+	}
+	code, out, errs = run(t, "search", "脑起搏器", "--data", dir, "--json")
 	var res struct{ Hits []struct{ ID string } }
 	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || len(res.Hits) == 0 || res.Hits[0].ID != "ach-0001" {
 		t.Fatalf("search with a stale server file = %d %q %q", code, out, errs)

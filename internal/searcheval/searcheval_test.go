@@ -2,6 +2,7 @@ package searcheval
 
 import (
 	"context"
+	"math"
 	"os"
 	"testing"
 )
@@ -40,18 +41,21 @@ func TestRegression(t *testing.T) {
 
 func TestScores(t *testing.T) {
 	labels := map[int]int{1: 3, 2: 2, 3: 0}
+	ideal := 7 + 3/math.Log2(3) // gains 2^3-1 and 2^2-1 at ranks 1 and 2
 	cases := []struct {
 		ranked   []int
 		ndcg, rr float64
 	}{
 		{[]int{1, 2}, 1, 1},
-		{[]int{3, 1, 2}, 0.0, 0.5},
+		{[]int{2, 1}, (3 + 7/math.Log2(3)) / ideal, 1},
+		{[]int{3, 1, 2}, (7/math.Log2(3) + 3/2.0) / ideal, 0.5},
+		{[]int{3, 9}, 0, 0},
 		{nil, 0, 0},
 	}
 	for _, c := range cases {
 		n, rr := Scores(c.ranked, labels)
-		if c.ndcg == 1 && (n < 0.9999 || rr != c.rr) || c.ndcg == 0 && len(c.ranked) == 0 && (n != 0 || rr != 0) || len(c.ranked) == 3 && (n >= 1 || n <= 0 || rr != c.rr) {
-			t.Errorf("Scores(%v) = %v, %v", c.ranked, n, rr)
+		if math.Abs(n-c.ndcg) > 1e-9 || rr != c.rr {
+			t.Errorf("Scores(%v) = %.4f, %.2f; want %.4f, %.2f", c.ranked, n, rr, c.ndcg, c.rr)
 		}
 	}
 }
