@@ -57,6 +57,27 @@ type Store interface {
 	// KeyByHash returns the key with the given secret hash. ENOTFOUND if none.
 	KeyByHash(ctx context.Context, hash string) (*Key, error)
 
+	// AddFeedback records feedback on a match (see CanGiveFeedback); both
+	// records must exist and be readable by v. It fills ID, By, Principal
+	// and At.
+	AddFeedback(ctx context.Context, v Viewer, f *Feedback) error
+	// Feedback calls fn for every feedback entry in the order recorded.
+	// Staff only.
+	Feedback(ctx context.Context, v Viewer, fn func(Feedback) error) error
+
+	// PutArtifact stores a new version of an artifact (its Version is the
+	// previous highest plus one) and makes it the active one. Staff only.
+	PutArtifact(ctx context.Context, v Viewer, a *Artifact) error
+	// Artifact returns one version of an artifact with its data; version 0
+	// means the active one. ENOTFOUND if there is none.
+	Artifact(ctx context.Context, name string, version int64) (*Artifact, error)
+	// Artifacts lists the versions of an artifact without their data,
+	// newest first.
+	Artifacts(ctx context.Context, name string) ([]Artifact, error)
+	// ActivateArtifact makes an earlier (or later) version the active one:
+	// a rollback. Staff only; ENOTFOUND if the version does not exist.
+	ActivateArtifact(ctx context.Context, v Viewer, name string, version int64) error
+
 	Close() error
 }
 

@@ -99,7 +99,8 @@ func Open(dir string, opt Options) (*Store, error) {
 	}
 	if !opt.ReadOnly {
 		err = db.Update(func(tx *bbolt.Tx) error {
-			names := [][]byte{bucketMeta, bucketChanges, bucketConsumers, bucketKeys, bucketCounts, bucketRefs}
+			names := [][]byte{bucketMeta, bucketChanges, bucketConsumers, bucketKeys, bucketCounts, bucketRefs,
+				bucketFeedback, bucketArtifactInfo, bucketArtifactData, bucketArtifactHead}
 			for _, k := range medmatch.Kinds {
 				names = append(names, recBucket(k), extBucket(k))
 			}

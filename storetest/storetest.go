@@ -51,6 +51,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("Deletes", func(t *testing.T) { testDeletes(t, open(t)) })
+	t.Run("Feedback", func(t *testing.T) { testFeedback(t, open(t)) })
+	t.Run("Artifacts", func(t *testing.T) { testArtifacts(t, open(t)) })
 }
 
 func code(t *testing.T, err error, want string) {
