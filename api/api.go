@@ -19,6 +19,7 @@ import (
 
 	"github.com/medmatch/medmatch"
 	"github.com/medmatch/medmatch/indexer"
+	"github.com/medmatch/medmatch/matcher"
 )
 
 // Body limits.
@@ -47,11 +48,12 @@ type Config struct {
 // Server is the HTTP API. Create it with New, then SetIndex when the index
 // is ready; until then only /healthz and /api/v1/server answer.
 type Server struct {
-	cfg   Config
-	echo  *echo.Echo
-	log   *slog.Logger
-	index atomic.Pointer[indexer.Index]
-	ready atomic.Bool
+	cfg     Config
+	echo    *echo.Echo
+	log     *slog.Logger
+	index   atomic.Pointer[indexer.Index]
+	matcher atomic.Pointer[matcher.Matcher]
+	ready   atomic.Bool
 }
 
 // New returns a server over cfg.Store.
@@ -85,6 +87,14 @@ func New(cfg Config) *Server {
 		e.PATCH(base+"/:id", s.patch, ready, kind, middleware.BodyLimit("1M"))
 		e.DELETE(base+"/:id", s.delete, ready, kind)
 	}
+	for _, k := range []medmatch.Kind{medmatch.KindDemand, medmatch.KindAchievement, medmatch.KindNeed} {
+		e.GET(v1+"/"+k.Plural()+"/:id/matches", s.matchRecord, ready, kindOf(k))
+	}
+	e.POST(v1+"/match", s.matchText, ready, middleware.BodyLimit("64K"))
+	e.POST(v1+"/feedback", s.feedback, ready, middleware.BodyLimit("64K"))
+	e.POST(v1+"/admin/train", s.train, ready, middleware.BodyLimit("16M"))
+	e.GET(v1+"/admin/models", s.models, ready)
+	e.POST(v1+"/admin/models/:name/:version/activate", s.activate, ready)
 	e.POST(v1+"/import", s.importFile, ready, middleware.BodyLimit("64M"))
 	e.POST(v1+"/keys", s.createKey, ready, middleware.BodyLimit("64K"))
 	e.POST(v1+"/admin/reindex", s.reindex, ready)
@@ -95,9 +105,11 @@ func New(cfg Config) *Server {
 // Handler returns the http.Handler of the server.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// SetIndex installs the search index and marks the server ready.
-func (s *Server) SetIndex(ix *indexer.Index) {
+// SetIndex installs the search index and the matcher over it and marks
+// the server ready.
+func (s *Server) SetIndex(ix *indexer.Index, m *matcher.Matcher) {
 	s.index.Store(ix)
+	s.matcher.Store(m)
 	s.ready.Store(true)
 }
 

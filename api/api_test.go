@@ -19,6 +19,7 @@ import (
 	"github.com/medmatch/medmatch/dict"
 	"github.com/medmatch/medmatch/fixtures"
 	"github.com/medmatch/medmatch/indexer"
+	"github.com/medmatch/medmatch/matcher"
 )
 
 // env is a real server over a real store and index in a temp dir, loaded
@@ -58,7 +59,18 @@ func newEnv(t *testing.T) *env {
 	fctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
 	go ix.Follow(fctx)
-	srv.SetIndex(ix)
+	m, err := matcher.New(ctx, s, ix, matcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := m.FitModel(ctx, matcher.FitOptions{K: 32, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.SaveModel(ctx, medmatch.System, model, "test"); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetIndex(ix, m)
 	<-ix.SuggestionsReady()
 	e := &env{t: t, url: hs.URL, store: s, srv: srv, keys: map[string]string{}}
 	for name, v := range map[string]medmatch.Viewer{
@@ -185,6 +197,33 @@ func TestErrors(t *testing.T) {
 		{"key bad role", "POST", "/api/v1/keys", "admin", "application/json", `{"role":"king"}`, 400, "invalid", "role"},
 		{"key missing enterprise", "POST", "/api/v1/keys", "admin", "application/json", `{"role":"enterprise","enterprise":"ent-999"}`, 400, "invalid", "enterprise"},
 		{"reindex by organizer", "POST", "/api/v1/admin/reindex", "organizer", "", "", 403, "forbidden", ""},
+		{"match bad target", "GET", "/api/v1/demands/dem-001/matches?target=teams", "", "", "", 400, "invalid", "target"},
+		{"match unknown target", "GET", "/api/v1/demands/dem-001/matches?target=robots", "", "", "", 400, "invalid", "target"},
+		{"match limit", "GET", "/api/v1/demands/dem-001/matches?limit=500", "", "", "", 400, "invalid", "limit"},
+		{"match limit zero", "GET", "/api/v1/demands/dem-001/matches?limit=0", "", "", "", 400, "invalid", "limit"},
+		{"match model", "GET", "/api/v1/demands/dem-001/matches?model=magic", "", "", "", 400, "invalid", "model"},
+		{"match missing demand", "GET", "/api/v1/demands/dem-999/matches", "", "", "", 404, "not_found", "source"},
+		{"match private demand", "GET", "/api/v1/demands/dem-002/matches", "ent2", "", "", 404, "not_found", "source"},
+		{"interested enterprises, enterprise", "GET", "/api/v1/achievements/ach-0001/matches", "ent1", "", "", 403, "forbidden", "target"},
+		{"interested enterprises, anonymous", "GET", "/api/v1/achievements/ach-0001/matches", "", "", "", 401, "unauthorized", ""},
+		{"match text empty", "POST", "/api/v1/match", "", "application/json", `{"text":""}`, 400, "invalid", "text"},
+		{"match text wrong type", "POST", "/api/v1/match", "", "application/json", `{"text":5}`, 400, "invalid", "text"},
+		{"match text unknown field", "POST", "/api/v1/match", "", "application/json", `{"txt":"支架"}`, 400, "invalid", "txt"},
+		{"match text to enterprises", "POST", "/api/v1/match", "", "application/json", `{"text":"支架","target":"enterprises"}`, 400, "invalid", "target"},
+		{"match text too long", "POST", "/api/v1/match", "", "application/json", `{"text":"` + strings.Repeat("心", 5001) + `"}`, 400, "invalid", "text"},
+		{"feedback anonymous", "POST", "/api/v1/feedback", "", "application/json", `{"source":{"type":"demand","id":"dem-001"},"target":{"type":"achievement","id":"ach-0001"},"action":"interest"}`, 401, "unauthorized", ""},
+		{"feedback bad action", "POST", "/api/v1/feedback", "ent1", "application/json", `{"source":{"type":"demand","id":"dem-001"},"target":{"type":"achievement","id":"ach-0001"},"action":"like"}`, 400, "invalid", "action"},
+		{"feedback other enterprise", "POST", "/api/v1/feedback", "ent2", "application/json", `{"source":{"type":"demand","id":"dem-001"},"target":{"type":"achievement","id":"ach-0001"},"action":"interest"}`, 403, "forbidden", "source"},
+		{"feedback missing target", "POST", "/api/v1/feedback", "ent1", "application/json", `{"source":{"type":"demand","id":"dem-001"},"target":{"type":"achievement","id":"ach-9999"},"action":"interest"}`, 404, "not_found", "target"},
+		{"feedback sets id", "POST", "/api/v1/feedback", "ent1", "application/json", `{"id":"x","source":{"type":"demand","id":"dem-001"},"target":{"type":"achievement","id":"ach-0001"},"action":"interest"}`, 400, "invalid", "id"},
+		{"train by enterprise", "POST", "/api/v1/admin/train", "ent1", "application/json", `{}`, 403, "forbidden", ""},
+		{"train bad label", "POST", "/api/v1/admin/train", "organizer", "application/json", `{"labels":[{"query":"dem-001","candidate":"nope","grade":2}]}`, 400, "invalid", "labels[0].candidate"},
+		{"train bad grade", "POST", "/api/v1/admin/train", "organizer", "application/json", `{"labels":[{"query":"dem-001","candidate":"ach-0001","grade":7}]}`, 400, "invalid", "labels[0].grade"},
+		{"train bad k", "POST", "/api/v1/admin/train", "organizer", "application/json", `{"k":500}`, 400, "invalid", "k"},
+		{"models by reader", "GET", "/api/v1/admin/models", "reader", "", "", 403, "forbidden", ""},
+		{"activate unknown version", "POST", "/api/v1/admin/models/weights/9/activate", "organizer", "", "", 404, "not_found", "version"},
+		{"activate bad version", "POST", "/api/v1/admin/models/weights/first/activate", "organizer", "", "", 400, "invalid", "version"},
+		{"activate unknown model", "POST", "/api/v1/admin/models/brain/1/activate", "organizer", "", "", 404, "not_found", "name"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -518,5 +557,124 @@ func TestInternalErrorsHidden(t *testing.T) {
 	r.json(t, &ae)
 	if r.status != 500 || ae.Error.Code != "internal" || ae.Error.Message != "Internal error." {
 		t.Fatalf("store failure = %d %s; want 500 with a generic message", r.status, r.body)
+	}
+}
+
+// matchResult is the part of a match response the tests read.
+type matchResult struct {
+	Target   string `json:"target"`
+	Weights  int64  `json:"weights_version"`
+	Semantic int64  `json:"semantic_version"`
+	Matches  []struct {
+		Type        string
+		ID          string
+		Score       float64
+		Via         *medmatch.Ref
+		Explanation struct {
+			Bias     float64
+			Features []struct {
+				Name                        string
+				Value, Weight, Contribution float64
+			}
+			Terms []string
+		}
+	}
+}
+
+func TestMatchAPI(t *testing.T) {
+	e := newEnv(t)
+	var res matchResult
+	r := e.get("/api/v1/demands/dem-001/matches?limit=5", "")
+	if r.status != 200 {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	r.json(t, &res)
+	if len(res.Matches) != 5 || res.Target != "achievement" || res.Semantic != 1 {
+		t.Fatalf("got %d %s matches (semantic v%d); want 5 achievements with the semantic model", len(res.Matches), res.Target, res.Semantic)
+	}
+	top := map[string]bool{}
+	for _, m := range res.Matches {
+		top[m.ID] = true
+		sum := m.Explanation.Bias
+		for _, f := range m.Explanation.Features {
+			sum += f.Contribution
+		}
+		if d := sum - m.Score; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("%s: bias + contributions = %v, score %v", m.ID, sum, m.Score)
+		}
+	}
+	if !top["ach-0001"] {
+		t.Errorf("the DBS system ach-0001 is not among the DBS demand's top 5: %v", top)
+	}
+	// Needs to teams; free text; interested enterprises for the owner.
+	for _, c := range []struct {
+		method, path, who, body, target string
+	}{
+		{"GET", "/api/v1/needs/need-001/matches?target=teams&limit=3", "", "", "team"},
+		{"POST", "/api/v1/match", "", `{"text":"帕金森病 脑深部电刺激 闭环","limit":3}`, "achievement"},
+		{"GET", "/api/v1/achievements/ach-0001/matches?limit=3", "inst", "", "enterprise"},
+		{"GET", "/api/v1/achievements/ach-0001/matches?limit=3", "organizer", "", "enterprise"},
+	} {
+		var r resp
+		if c.method == "GET" {
+			r = e.get(c.path, c.who)
+		} else {
+			r = e.send(c.method, c.path, c.who, c.body)
+		}
+		if r.status != 200 {
+			t.Fatalf("%s %s: status %d: %s", c.method, c.path, r.status, r.body)
+		}
+		var got matchResult
+		r.json(t, &got)
+		if len(got.Matches) == 0 || got.Matches[0].Type != c.target {
+			t.Fatalf("%s %s: %s", c.method, c.path, r.body)
+		}
+	}
+}
+
+func TestFeedbackTrainRollback(t *testing.T) {
+	e := newEnv(t)
+	fb := `{"source":{"type":"demand","id":"dem-002"},"target":{"type":"achievement","id":"ach-0001"},"action":"interest","note":"想约见"}`
+	r := e.send("POST", "/api/v1/feedback", "ent1", fb) // its own private demand
+	if r.status != 201 {
+		t.Fatalf("feedback: %d %s", r.status, r.body)
+	}
+	var f medmatch.Feedback
+	r.json(t, &f)
+	if f.ID == "" || f.Principal != "ent:ent-001" || f.At.IsZero() {
+		t.Fatalf("feedback stored as %+v", f)
+	}
+	labels := `{"labels":[{"query":"dem-001","candidate":"ach-0001","grade":3},{"query":"dem-001","candidate":"ach-0137","grade":0}]}`
+	for want := int64(1); want <= 2; want++ {
+		r = e.send("POST", "/api/v1/admin/train", "organizer", labels)
+		if r.status != 200 {
+			t.Fatalf("train: %d %s", r.status, r.body)
+		}
+		var rep struct {
+			WeightsVersion int64 `json:"weights_version"`
+			Feedback       int
+			Labels         int
+		}
+		r.json(t, &rep)
+		if rep.WeightsVersion != want || rep.Feedback != 1 || rep.Labels != 2 {
+			t.Fatalf("train report %s; want weights v%d from 2 labels and 1 feedback", r.body, want)
+		}
+	}
+	var res matchResult
+	e.get("/api/v1/demands/dem-001/matches", "").json(t, &res)
+	if res.Weights != 2 {
+		t.Fatalf("matches use weights v%d; want v2", res.Weights)
+	}
+	if r := e.send("POST", "/api/v1/admin/models/weights/1/activate", "organizer", ""); r.status != 200 {
+		t.Fatalf("activate: %d %s", r.status, r.body)
+	}
+	e.get("/api/v1/demands/dem-001/matches", "").json(t, &res)
+	if res.Weights != 1 {
+		t.Fatalf("after rollback matches use weights v%d; want v1", res.Weights)
+	}
+	var models map[string][]medmatch.Artifact
+	e.get("/api/v1/admin/models", "organizer").json(t, &models)
+	if w := models["weights"]; len(w) != 2 || w[0].Version != 2 || w[0].Active || !w[1].Active || len(models["lsa"]) != 1 {
+		t.Fatalf("models %+v; want weights v2, v1 (active) and one semantic model", models)
 	}
 }

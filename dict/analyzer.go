@@ -421,3 +421,14 @@ func isBreak(b []byte) bool {
 	}
 	return false
 }
+
+// POS returns the part of speech the dictionary gives word (jieba's tags:
+// n noun, v verb, vn verbal noun, a adjective, d adverb, m numeral …), ""
+// when the dictionary does not tag it or does not hold it.
+func (a *Analyzer) POS(word string) string {
+	_, pos, ok := a.seg.Find(word)
+	if !ok {
+		return ""
+	}
+	return pos
+}

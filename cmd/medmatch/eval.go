@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	commands = append(commands, command{"eval", "search --file FILE [flags]", "measure search quality on a query–title relevance set", runEval})
+	commands = append(commands, command{"eval", "search --file FILE | catalogue | match [flags]", "measure search or match quality on graded judgments", runEval})
 }
 
 // runEval compares our analysis with bleve's cjk and standard analyzers on
@@ -22,6 +22,9 @@ func init() {
 // standard error; standard output gets exactly one line per analyzer:
 // analyzer=NAME ndcg@10=… mrr@10=… queries=N.
 func runEval(ctx context.Context, std IO, args []string) error {
+	if len(args) > 0 && args[0] == "match" {
+		return runEvalMatch(ctx, std, args[1:])
+	}
 	fs := newFlags("eval", "search --file FILE [flags]", `
 Measures search quality on a query–title relevance set in the KUAKE-QTR
 format: a JSON array of {"query", "title", "label"} with labels "0"-"3".

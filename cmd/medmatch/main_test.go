@@ -101,6 +101,33 @@ func TestServeDemoAndCLIThroughServer(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "reindexed") {
 		t.Fatalf("reindex through server = %d %q %q", code, out, errs)
 	}
+	// match and train through the server; the demo start trained the matcher.
+	code, out, errs = run(t, "match", "--demand", "dem-001", "--data", dir, "--limit", "5")
+	if code != 0 || !strings.Contains(out, "ach-0001") || !strings.Contains(out, "semantic model v1") || !strings.Contains(out, "bias ") {
+		t.Fatalf("match --demand = %d %q %q; want ach-0001 explained, semantic model v1", code, out, errs)
+	}
+	code, out, errs = run(t, "match", "--text", "骨折 内固定 可降解", "--data", dir, "--json", "--limit", "2")
+	if code != 0 || !strings.Contains(out, `"explanation"`) {
+		t.Fatalf("match --text --json = %d %q %q", code, out, errs)
+	}
+	code, _, errs = run(t, "match", "--achievement", "ach-0001", "--data", dir)
+	if code != 1 || !strings.Contains(errs, "sign in") {
+		t.Fatalf("anonymous match --achievement = %d %q; want exit 1 asking to sign in", code, errs)
+	}
+	labels := filepath.Join(t.TempDir(), "labels.jsonl")
+	os.WriteFile(labels, []byte(`{"query":"dem-001","candidate":"ach-0001","grade":3}
+{"query":"dem-001","candidate":"ach-0137","grade":0}
+{"query":"dem-005","candidate":"ach-0001","grade":3,"split":"test"}
+`), 0o644)
+	code, out, errs = run(t, "train", "--labels", labels, "--data", dir)
+	if code != 0 || !strings.Contains(out, "from 2 labels") {
+		t.Fatalf("train = %d %q %q; want weights learned from the 2 training labels", code, out, errs)
+	}
+	os.WriteFile(labels, []byte(`{"query":"dem-001","candidate":"ach-0001","grade":9}`), 0o644)
+	code, _, errs = run(t, "train", "--labels", labels, "--data", dir)
+	if code != 2 || !strings.Contains(errs, "line 1: grade") {
+		t.Fatalf("train with a bad grade = %d %q; want exit 2 naming line 1", code, errs)
+	}
 }
 
 func TestRestartKeepsDataWithoutReindex(t *testing.T) {
@@ -196,6 +223,13 @@ func TestUsage(t *testing.T) {
 		{[]string{"eval", "search", "--file", "missing.json"}, 2, "--file"},
 		{[]string{"suggest", "--data", dir}, 2, "want one PREFIX"},
 		{[]string{"bench", "--csl", "/nonexistent/csl.jsonl"}, 2, "CSL corpus not found"},
+		{[]string{"match", "--data", dir}, 2, "exactly one of"},
+		{[]string{"match", "--demand", "d", "--text", "x", "--data", dir}, 2, "exactly one of"},
+		{[]string{"match", "--demand", "d", "--target", "robots", "--data", dir}, 2, "target"},
+		{[]string{"train", "--k", "500", "--data", dir}, 2, "--k"},
+		{[]string{"train", "--labels", "missing.jsonl", "--data", dir}, 2, "--labels"},
+		{[]string{"eval", "match", "--catalogue", dir}, 2, "go together"},
+		{[]string{"match", "--help"}, 0, "-target"},
 	}
 	for _, c := range cases {
 		code, out, errs := run(t, c.args...)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/medmatch/medmatch"
@@ -17,6 +19,7 @@ import (
 	"github.com/medmatch/medmatch/dict"
 	"github.com/medmatch/medmatch/fixtures"
 	"github.com/medmatch/medmatch/indexer"
+	"github.com/medmatch/medmatch/matcher"
 )
 
 // drainTimeout is how long shutdown waits for requests in flight; well
@@ -37,6 +40,7 @@ type Server struct {
 	ln    net.Listener
 	done  chan error
 	stop  context.CancelFunc
+	bg    sync.WaitGroup // background work that uses the store and index
 }
 
 // Open takes the data dir, starts listening (so /healthz answers 503 while
@@ -89,10 +93,21 @@ func (s *Server) Open(ctx context.Context) error {
 		return err
 	}
 	s.index = ix
+	m, err := matcher.New(ctx, store, ix, matcher.Options{Logger: s.Log})
+	if err != nil {
+		s.Close()
+		return err
+	}
 	fctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
+	if s.Demo {
+		if err := s.trainDemo(ctx, fctx, m); err != nil {
+			s.Close()
+			return err
+		}
+	}
 	go ix.Follow(fctx)
-	s.api.SetIndex(ix)
+	s.api.SetIndex(ix, m)
 	n, _ := ix.DocCount()
 	s.Log.Info("ready", "addr", "http://"+s.Addr, "docs", n, "seq", ix.Applied(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -120,6 +135,57 @@ func (s *Server) loadDemo(ctx context.Context) error {
 	return nil
 }
 
+// trainDemo fits the semantic model (before the server is ready: it takes
+// a fraction of a second) and then, in the background, learns weights from
+// the demo judgments' training split — when the store holds no semantic
+// model yet — so the demo shows explained matches at once and learned
+// weights a few seconds later.
+func (s *Server) trainDemo(ctx, bg context.Context, m *matcher.Matcher) error {
+	if list, err := s.store.Artifacts(ctx, matcher.ArtifactModel); err != nil || len(list) > 0 {
+		return err
+	}
+	rep, err := m.Train(ctx, medmatch.System, matcher.TrainRequest{})
+	if err != nil {
+		return fmt.Errorf("fit the semantic model on the demo catalogue: %w", err)
+	}
+	s.Log.Info("demo semantic model fitted", "version", rep.SemanticVersion, "terms", rep.SemanticTerms, "docs", rep.SemanticDocs, "took_ms", rep.TookMS)
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		if err := s.learnDemo(bg, m); err != nil && bg.Err() == nil {
+			s.Log.Error("learn weights from the demo judgments", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *Server) learnDemo(ctx context.Context, m *matcher.Matcher) error {
+	data, err := fixtures.MatchLabels()
+	if err != nil {
+		return err
+	}
+	raw, err := matcher.ReadLabels(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	var train []matcher.RawLabel
+	for _, l := range raw {
+		if l.Split == "train" {
+			train = append(train, l)
+		}
+	}
+	labels, err := matcher.ResolveLabels(ctx, s.store, medmatch.System, train)
+	if err != nil {
+		return fmt.Errorf("demo judgments: %w", err)
+	}
+	rep, err := m.Train(ctx, medmatch.System, matcher.TrainRequest{Labels: labels, Note: "demo: learned from the training split of fixtures/labels"})
+	if err != nil {
+		return err
+	}
+	s.Log.Info("demo weights learned", "weights_version", rep.WeightsVersion, "labels", rep.Labels, "queries", rep.Queries, "took_ms", rep.TookMS)
+	return nil
+}
+
 // Wait blocks until the server stops serving.
 func (s *Server) Wait() error {
 	err := <-s.done
@@ -142,6 +208,7 @@ func (s *Server) Close() error {
 	if s.stop != nil {
 		s.stop()
 	}
+	s.bg.Wait()
 	if info := readServerFile(s.Data); info != nil && info.Addr == s.Addr && info.PID == os.Getpid() {
 		os.Remove(filepath.Join(s.Data, serverFileName))
 	}
