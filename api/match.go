@@ -96,6 +96,7 @@ type trainBody struct {
 	Labels   []matcher.RawLabel `json:"labels"`
 	Semantic bool               `json:"semantic"`
 	K        int                `json:"k"`
+	MaxDocs  int                `json:"max_docs"`
 	Note     string             `json:"note"`
 }
 
@@ -116,6 +117,9 @@ func (s *Server) train(c echo.Context) error {
 			return err
 		}
 	}
+	if b.MaxDocs < 0 {
+		return medmatch.Errorf(medmatch.EINVALID, "max_docs", "must not be negative")
+	}
 	if b.K < 0 || b.K > matcher.MaxK {
 		return medmatch.Errorf(medmatch.EINVALID, "k", "must be between 1 and %d", matcher.MaxK)
 	}
@@ -124,7 +128,7 @@ func (s *Server) train(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := s.matcher.Load().Train(ctx, v, matcher.TrainRequest{Labels: labels, Semantic: b.Semantic, K: b.K, Note: b.Note})
+	rep, err := s.matcher.Load().Train(ctx, v, matcher.TrainRequest{Labels: labels, Semantic: b.Semantic, K: b.K, Note: b.Note, MaxDocs: b.MaxDocs})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package indexer
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -40,7 +41,8 @@ type Candidate struct {
 }
 
 // Candidates runs a candidate query for viewer v: the key terms, each
-// weighted, across the word fields with their boosts; the filters, the
+// weighted, across the title, summary and body word fields with their
+// boosts; the filters, the
 // viewer's visibility and the kinds inside the same query.
 func (ix *Index) Candidates(ctx context.Context, v medmatch.Viewer, req CandidateRequest) ([]Candidate, error) {
 	if req.Size <= 0 || len(req.Kinds) == 0 {
@@ -48,9 +50,16 @@ func (ix *Index) Candidates(ctx context.Context, v medmatch.Viewer, req Candidat
 	}
 	ctx, cancel := context.WithTimeout(ctx, MaxWallTime)
 	defer cancel()
+	// Titles, summaries and bodies: what a record is, not who offers it.
+	fields := textFields[:0:0]
+	for _, f := range textFields {
+		if f.Name != "org" {
+			fields = append(fields, f)
+		}
+	}
 	var should []query.Query
 	for _, t := range req.Terms {
-		q := termAcross(t.Term, textFields)
+		q := termAcross(t.Term, fields)
 		if bq, ok := q.(query.BoostableQuery); ok {
 			bq.SetBoost(t.Weight)
 		}
@@ -68,21 +77,32 @@ func (ix *Index) Candidates(ctx context.Context, v medmatch.Viewer, req Candidat
 	if len(should) == 0 {
 		return nil, nil
 	}
+	// The terms drive the search; the filters only follow it (bleve advances
+	// a filter to each hit instead of walking every record of a kind).
 	b := bleve.NewBooleanQuery()
-	b.AddShould(should...)
-	b.SetMinShould(1)
+	b.AddMust(bleve.NewDisjunctionQuery(should...))
 	ks := make([]string, len(req.Kinds))
 	for i, k := range req.Kinds {
 		ks[i] = string(k)
 	}
-	b.AddMust(termIn("type", ks...))
-	for f, vs := range req.Filters {
-		if len(vs) > 0 {
-			b.AddMust(termIn(f, vs...))
+	filters := []query.Query{termIn("type", ks...)}
+	names := make([]string, 0, len(req.Filters))
+	for f := range req.Filters {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		if vs := req.Filters[f]; len(vs) > 0 {
+			filters = append(filters, termIn(f, vs...))
 		}
 	}
 	if !v.Staff() {
-		b.AddMust(termIn("aud", v.Principals()...))
+		filters = append(filters, termIn("aud", v.Principals()...))
+	}
+	if len(filters) == 1 {
+		b.AddFilter(filters[0])
+	} else {
+		b.AddFilter(bleve.NewConjunctionQuery(filters...))
 	}
 	if len(req.Exclude) > 0 {
 		ids := make([]string, len(req.Exclude))

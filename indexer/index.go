@@ -50,6 +50,10 @@ type Options struct {
 	// Store keeps changes it has not applied. Default "index".
 	Consumer string
 	Logger   *slog.Logger
+	// NoSuggestions skips loading search-box suggestions (commands that do
+	// not suggest, such as train and match: on a large catalogue loading
+	// them costs seconds of CPU and hundreds of MB).
+	NoSuggestions bool
 }
 
 // Index is a bleve index of the Store's records that follows its change feed.
@@ -123,10 +127,12 @@ func Open(ctx context.Context, dir string, store medmatch.Store, opt Options) (*
 	default:
 		return nil, fmt.Errorf("indexer.Open(%q): %w", dir, err)
 	}
-	ix.sugg = newSuggester()
-	bg, cancel := context.WithCancel(context.Background())
-	ix.stopLoad = cancel
-	ix.sugg.loadAsync(bg, store, ix.log)
+	if !opt.NoSuggestions {
+		ix.sugg = newSuggester()
+		bg, cancel := context.WithCancel(context.Background())
+		ix.stopLoad = cancel
+		ix.sugg.loadAsync(bg, store, ix.log)
+	}
 	if err := ix.CatchUp(ctx); err != nil {
 		ix.Close()
 		return nil, err
@@ -171,6 +177,11 @@ func synonymDocs() uint64 {
 func (ix *Index) SuggestionsReady() <-chan struct{} {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	if ix.sugg == nil {
+		done := make(chan struct{})
+		close(done)
+		return done
+	}
 	return ix.sugg.ready
 }
 

@@ -44,6 +44,7 @@ type FitOptions struct {
 	MinDF      int     // a term must occur in this many documents; default 2
 	MaxDF      float64 // …and in at most this share of them; default 0.5
 	MaxTerms   int     // keep the most frequent terms; default 100,000
+	MaxDocs    int     // FitModel: fit on an even sample of this many records; 0: all
 	Seed       uint64
 }
 
@@ -98,30 +99,65 @@ func tfidf(ids []int32, counts []int, idf []float32, w []float32) {
 	}
 }
 
+// Corpus holds documents as term ids: a catalogue's analysed text takes a
+// tenth of the memory of the same terms as strings.
+type Corpus struct {
+	Terms []string
+	Docs  [][]int32
+	index map[string]int32
+}
+
+// Add appends a document given as its terms (repeats count).
+func (c *Corpus) Add(terms []string) {
+	if c.index == nil {
+		c.index = map[string]int32{}
+	}
+	d := make([]int32, len(terms))
+	for i, t := range terms {
+		id, ok := c.index[t]
+		if !ok {
+			id = int32(len(c.Terms))
+			c.index[t] = id
+			c.Terms = append(c.Terms, t)
+		}
+		d[i] = id
+	}
+	c.Docs = append(c.Docs, d)
+}
+
 // Fit fits a model on the documents, each given as its terms (repeats
-// count). It needs at least K+Oversample documents with a known term.
+// count). It needs more than K+Oversample documents and terms.
 func Fit(ctx context.Context, docs [][]string, opt FitOptions) (*Model, error) {
+	var c Corpus
+	for _, d := range docs {
+		c.Add(d)
+	}
+	return FitCorpus(ctx, &c, opt)
+}
+
+// FitCorpus fits a model on a corpus.
+func FitCorpus(ctx context.Context, c *Corpus, opt FitOptions) (*Model, error) {
 	opt.defaults()
 	if opt.K < 1 || opt.K > MaxK {
 		return nil, fmt.Errorf("matcher.Fit: k = %d; want 1..%d", opt.K, MaxK)
 	}
 	// Vocabulary by document frequency.
-	df := map[string]int{}
-	for _, d := range docs {
-		seen := map[string]bool{}
+	df := make([]int, len(c.Terms))
+	last := make([]int, len(c.Terms))
+	for i, d := range c.Docs {
 		for _, t := range d {
-			if !seen[t] {
-				seen[t] = true
+			if last[t] != i+1 {
+				last[t] = i + 1
 				df[t]++
 			}
 		}
 	}
-	n := len(docs)
+	n := len(c.Docs)
 	maxDF := int(opt.MaxDF * float64(n))
-	var vocab []string
-	for t, c := range df {
-		if c >= opt.MinDF && c <= maxDF {
-			vocab = append(vocab, t)
+	var vocab []int32
+	for t, x := range df {
+		if x >= opt.MinDF && x <= maxDF {
+			vocab = append(vocab, int32(t))
 		}
 	}
 	if len(vocab) > opt.MaxTerms {
@@ -129,23 +165,43 @@ func Fit(ctx context.Context, docs [][]string, opt FitOptions) (*Model, error) {
 			if df[vocab[i]] != df[vocab[j]] {
 				return df[vocab[i]] > df[vocab[j]]
 			}
-			return vocab[i] < vocab[j]
+			return c.Terms[vocab[i]] < c.Terms[vocab[j]]
 		})
 		vocab = vocab[:opt.MaxTerms]
 	}
-	sort.Strings(vocab)
-	m := &Model{K: opt.K, Docs: n, Terms: vocab, IDF: make([]float32, len(vocab))}
-	m.buildIndex()
-	for i, t := range vocab {
-		m.IDF[i] = float32(math.Log(float64(n+1)/float64(df[t]+1)) + 1)
+	sort.Slice(vocab, func(i, j int) bool { return c.Terms[vocab[i]] < c.Terms[vocab[j]] })
+	m := &Model{K: opt.K, Docs: n, Terms: make([]string, len(vocab)), IDF: make([]float32, len(vocab))}
+	remap := make([]int32, len(c.Terms))
+	for i := range remap {
+		remap[i] = -1
 	}
+	for i, t := range vocab {
+		m.Terms[i] = c.Terms[t]
+		m.IDF[i] = float32(math.Log(float64(n+1)/float64(df[t]+1)) + 1)
+		remap[t] = int32(i)
+	}
+	m.buildIndex()
 	// The weighted term–document matrix, documents as rows.
 	a := &csr{rows: n, cols: len(vocab), ptr: make([]int, 1, n+1)}
 	var ids []int32
 	var counts []int
 	var w []float32
-	for _, d := range docs {
-		ids, counts = m.count(d, ids[:0], counts[:0])
+	tf := map[int32]int{}
+	for _, d := range c.Docs {
+		clear(tf)
+		for _, t := range d {
+			if id := remap[t]; id >= 0 {
+				tf[id]++
+			}
+		}
+		ids, counts = ids[:0], counts[:0]
+		for id := range tf {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		for _, id := range ids {
+			counts = append(counts, tf[id])
+		}
 		w = append(w[:0], make([]float32, len(ids))...)
 		tfidf(ids, counts, m.IDF, w)
 		a.idx = append(a.idx, ids...)

@@ -45,12 +45,14 @@ const (
 	DefaultPoolSize = 100
 	MaxTextChars    = 5000
 	keyTerms        = 24
+	minTerms        = 6       // key terms kept whatever their frequency
+	postingBudget   = 100_000 // records the key terms may match in all (see keyTerms)
 )
 
 // Options configure New.
 type Options struct {
 	PoolSize  int           // candidates scored per match; default 100
-	CacheSize int           // folded-in vectors kept; default 200,000 (≈ 100 MB at k = 128)
+	CacheSize int           // folded-in vectors kept; default 1,000,000 (≈ 700 MB at k = 100)
 	Refresh   time.Duration // how often to look for a newer model or weight set; default 10 s
 	Logger    *slog.Logger
 	Now       func() time.Time
@@ -79,7 +81,7 @@ func New(ctx context.Context, store medmatch.Store, ix *indexer.Index, opt Optio
 		opt.PoolSize = DefaultPoolSize
 	}
 	if opt.CacheSize <= 0 {
-		opt.CacheSize = 200_000
+		opt.CacheSize = 1_000_000
 	}
 	if opt.Refresh <= 0 {
 		opt.Refresh = 10 * time.Second
@@ -434,7 +436,6 @@ func (m *Matcher) Match(ctx context.Context, v medmatch.Viewer, req Request) (*R
 		mt := &Match{Kind: r.Kind(), ID: r.Base().ID, Title: r.Text()[0].Value, Score: scores[n], Record: r,
 			features: mat.Row(nil, n, x)}
 		mt.Explanation = res.weights.explain(mat.NewVecDense(len(Features), mt.features))
-		mt.Explanation.Terms = matchedTerms(terms, r)
 		if req.Target == medmatch.KindEnterprise {
 			mt = asEnterprise(mt, ents)
 			if mt == nil {
@@ -459,6 +460,15 @@ func (m *Matcher) Match(ctx context.Context, v medmatch.Viewer, req Request) (*R
 	})
 	res.Pool = len(res.poolList)
 	for _, mt := range res.poolList[:min(req.Limit, len(res.poolList))] {
+		src := mt.Record
+		if mt.Via != nil { // the demand that matched, not the enterprise
+			for _, r := range recs {
+				if r != nil && r.Kind() == mt.Via.Kind && r.Base().ID == mt.Via.ID {
+					src = r
+				}
+			}
+		}
+		mt.Explanation.Terms = matchedTerms(terms, src)
 		res.Matches = append(res.Matches, *mt)
 	}
 	res.TookMS = float64(time.Since(start).Microseconds()) / 1000
@@ -643,7 +653,23 @@ func (m *Matcher) keyTerms(ctx context.Context, fields []medmatch.Field) []index
 		rare = common
 	}
 	sort.SliceStable(rare, func(i, j int) bool { return rare[i].w > rare[j].w })
-	rare = rare[:min(len(rare), keyTerms)]
+	// Bound the query's work: past the first minTerms, a term joins only
+	// while the postings of all chosen terms stay within postingBudget, so
+	// on a large catalogue the frequent terms give way (they decide little
+	// and cost most).
+	var kept []scored
+	var postings uint64
+	for _, t := range rare {
+		if len(kept) == keyTerms {
+			break
+		}
+		if len(kept) >= minTerms && postings+df[t.t] > postingBudget {
+			continue
+		}
+		postings += df[t.t]
+		kept = append(kept, t)
+	}
+	rare = kept
 	if len(rare) == 0 {
 		return nil
 	}

@@ -16,47 +16,75 @@ import (
 )
 
 // FitModel fits a semantic model on the Store's public catalogue (records
-// anyone may read, so no private demand's words enter the vocabulary),
-// analysing records on every CPU.
+// anyone may read, so no private demand's words enter the vocabulary), or
+// an even sample of opt.MaxDocs of it, analysing records on every CPU.
 func (m *Matcher) FitModel(ctx context.Context, opt FitOptions) (*Model, error) {
+	start := time.Now()
 	type job struct {
 		i int
 		r medmatch.Record
 	}
+	// Workers analyse; one collector turns terms into ids (in any order:
+	// the fit does not depend on the order of documents).
 	jobs := make(chan job, 256)
-	var mu sync.Mutex
-	var docs [][]string
+	analysed := make(chan []string, 256)
+	var corpus Corpus
+	collected := make(chan struct{})
+	go func() {
+		for terms := range analysed {
+			corpus.Add(terms)
+		}
+		close(collected)
+	}()
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				terms := m.RecordTerms(j.r)
-				mu.Lock()
-				docs[j.i] = terms
-				mu.Unlock()
+				analysed <- m.RecordTerms(j.r)
 			}
 		}()
 	}
-	n := 0
+	// With MaxDocs, an even sample: record i is taken when ⌊i·MaxDocs/total⌋
+	// steps up.
+	total := 0
+	if opt.MaxDocs > 0 {
+		counts, err := m.store.Counts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range counts {
+			total += c
+		}
+	}
+	n, seen := 0, 0
 	_, err := m.store.Scan(ctx, func(r medmatch.Record) error {
 		if !medmatch.CanRead(medmatch.Viewer{}, r) {
 			return nil
 		}
-		mu.Lock()
-		docs = append(docs, nil)
-		mu.Unlock()
+		seen++
+		if total > opt.MaxDocs && (seen*opt.MaxDocs)/total == ((seen-1)*opt.MaxDocs)/total {
+			return nil
+		}
 		jobs <- job{n, r}
 		n++
 		return nil
 	})
 	close(jobs)
 	wg.Wait()
+	close(analysed)
+	<-collected
 	if err != nil {
 		return nil, err
 	}
-	return Fit(ctx, docs, opt)
+	done := time.Now()
+	model, err := FitCorpus(ctx, &corpus, opt)
+	if err == nil {
+		m.log.Info("semantic model fitted", "docs", len(corpus.Docs), "terms", len(model.Terms), "k", model.K,
+			"analyse", done.Sub(start).Round(time.Millisecond), "svd", time.Since(done).Round(time.Millisecond))
+	}
+	return model, err
 }
 
 // SaveModel stores model as the new active semantic model and loads it.
@@ -350,6 +378,7 @@ type TrainRequest struct {
 	Labels   []Label // graded judgments (with feedback from the Store added)
 	Semantic bool    // refit the semantic model (always when none exists)
 	K        int     // semantic model dimensions; 0 for the default
+	MaxDocs  int     // fit the semantic model on a sample of this many records; 0: all
 	Note     string
 }
 
@@ -380,7 +409,7 @@ func (m *Matcher) Train(ctx context.Context, v medmatch.Viewer, req TrainRequest
 	have := m.model != nil
 	m.mu.RUnlock()
 	if req.Semantic || !have {
-		model, err := m.FitModel(ctx, FitOptions{K: req.K, Seed: uint64(time.Now().UnixNano())})
+		model, err := m.FitModel(ctx, FitOptions{K: req.K, MaxDocs: req.MaxDocs, Seed: uint64(time.Now().UnixNano())})
 		if err != nil {
 			return nil, medmatch.Errorf(medmatch.EINVALID, "semantic", "cannot fit the semantic model: %v", err)
 		}

@@ -1,9 +1,13 @@
 package matcher
 
 import (
+	"context"
+	"errors"
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/medmatch/medmatch"
 )
@@ -98,4 +102,102 @@ func (m *Matcher) vectors(model *Model, ver int64, recs []medmatch.Record) [][]f
 	close(next)
 	wg.Wait()
 	return out
+}
+
+// CachedVectors is how many folded-in vectors the cache holds.
+func (m *Matcher) CachedVectors() int { return m.cache.len() }
+
+// Warm folds in every record that can be a candidate (published
+// achievements, open demands, enterprises, teams), up to the cache's
+// size, so that matches do not wait for it. It uses all CPUs but one and
+// stops when ctx is done or the model changes.
+func (m *Matcher) Warm(ctx context.Context) (int, error) {
+	m.mu.RLock()
+	model, ver := m.model, m.modelVer
+	m.mu.RUnlock()
+	if model == nil {
+		return 0, nil
+	}
+	workers := max(1, runtime.GOMAXPROCS(0)-1)
+	jobs := make(chan medmatch.Record, 256)
+	var wg sync.WaitGroup
+	var n atomic.Int64
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range jobs {
+				k := vecKey(ver, r)
+				if _, ok := m.cache.get(k); !ok {
+					m.cache.put(k, model.Embed(m.RecordTerms(r)))
+					n.Add(1)
+				}
+			}
+		}()
+	}
+	stop := errors.New("stop")
+	_, err := m.store.Scan(ctx, func(r medmatch.Record) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if m.cache.len() >= m.cache.cap {
+			return stop
+		}
+		m.mu.RLock()
+		changed := m.modelVer != ver
+		m.mu.RUnlock()
+		if changed {
+			return stop
+		}
+		switch r := r.(type) {
+		case *medmatch.Achievement:
+			if r.Status != medmatch.StatusPublished {
+				return nil
+			}
+		case *medmatch.Demand:
+			if r.Status != medmatch.DemandOpen {
+				return nil
+			}
+		case *medmatch.ClinicalNeed:
+			return nil
+		}
+		jobs <- r
+		return nil
+	})
+	close(jobs)
+	wg.Wait()
+	if errors.Is(err, stop) {
+		err = nil
+	}
+	return int(n.Load()), err
+}
+
+// WarmLoop keeps the cache warm: it runs Warm now and again whenever the
+// active semantic model changes, until ctx is done.
+func (m *Matcher) WarmLoop(ctx context.Context) {
+	var warmed int64 = -1
+	for {
+		m.refresh(ctx)
+		m.mu.RLock()
+		ver := m.modelVer
+		m.mu.RUnlock()
+		if ver != warmed && ver != 0 {
+			start := time.Now()
+			n, err := m.Warm(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				m.log.Warn("fold in the catalogue", "err", err)
+			} else {
+				m.log.Info("catalogue folded into the semantic model", "version", ver, "records", n, "cached", m.cache.len(), "took", time.Since(start).Round(time.Millisecond))
+			}
+			warmed = ver
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(m.opt.Refresh):
+		}
+	}
 }

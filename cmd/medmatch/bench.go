@@ -34,6 +34,9 @@ import (
 const benchRestarts = 5
 
 func runBench(ctx context.Context, std IO, args []string) error {
+	if len(args) > 0 && args[0] == "match" {
+		return runBenchMatch(ctx, std, args[1:])
+	}
 	fset := newFlags("bench", "[flags]", `
 Measures the catalogue end to end on records derived from the CSL corpus of
 Chinese journal abstracts (../shared/data/README.md; read at run time, never

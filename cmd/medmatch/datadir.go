@@ -137,7 +137,7 @@ func nowUTC() time.Time { return time.Now().UTC() }
 
 // localIndex opens the index of the store this command holds, and returns
 // the viewer of key (anonymous when empty). EUNAUTHORIZED for an unknown key.
-func (t *target) localIndex(ctx context.Context, data, key string) (*indexer.Index, medmatch.Viewer, error) {
+func (t *target) localIndex(ctx context.Context, data, key string, opt ...indexer.Options) (*indexer.Index, medmatch.Viewer, error) {
 	v := medmatch.Viewer{}
 	if key != "" {
 		k, err := t.store.KeyByHash(ctx, medmatch.HashKey(key))
@@ -146,6 +146,10 @@ func (t *target) localIndex(ctx context.Context, data, key string) (*indexer.Ind
 		}
 		v = k.Viewer()
 	}
-	ix, err := indexer.Open(ctx, indexer.Dir(data), t.store, indexer.Options{})
+	var o indexer.Options
+	if len(opt) > 0 {
+		o = opt[0]
+	}
+	ix, err := indexer.Open(ctx, indexer.Dir(data), t.store, o)
 	return ix, v, err
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/indexer"
 	"github.com/medmatch/medmatch/matcher"
 )
 
@@ -118,7 +119,7 @@ Goes through the server when one runs.`, std.Err)
 		}
 		raw = out
 	} else {
-		ix, v, err := tgt.localIndex(ctx, c.data, *key)
+		ix, v, err := tgt.localIndex(ctx, c.data, *key, indexer.Options{NoSuggestions: true})
 		if err != nil {
 			return err
 		}
@@ -202,6 +203,7 @@ POST /api/v1/admin/models/{lsa|weights}/VERSION/activate.`, std.Err)
 	semantic := fs.Bool("semantic", false, "refit the semantic model")
 	k := fs.Int("k", 0, fmt.Sprintf("semantic model dimensions (1..%d, default 100)", matcher.MaxK))
 	note := fs.String("note", "", "a note stored with the weights")
+	maxDocs := fs.Int("max-docs", 0, "fit the semantic model on an even sample of this many records (default: all)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -211,6 +213,9 @@ POST /api/v1/admin/models/{lsa|weights}/VERSION/activate.`, std.Err)
 	}
 	if *k < 0 || *k > matcher.MaxK {
 		return usagef("--k must be between 1 and %d", matcher.MaxK)
+	}
+	if *maxDocs < 0 {
+		return usagef("--max-docs must not be negative")
 	}
 	var raw []matcher.RawLabel
 	if *labelsFile != "" {
@@ -240,7 +245,7 @@ POST /api/v1/admin/models/{lsa|weights}/VERSION/activate.`, std.Err)
 	defer tgt.Close()
 	var rep matcher.TrainReport
 	if tgt.remote != nil {
-		body, _ := json.Marshal(map[string]any{"labels": raw, "semantic": *semantic, "k": *k, "note": *note})
+		body, _ := json.Marshal(map[string]any{"labels": raw, "semantic": *semantic, "k": *k, "note": *note, "max_docs": *maxDocs})
 		if err := tgt.remote.do(ctx, http.MethodPost, "/api/v1/admin/train", bytes.NewReader(body), "application/json", &rep); err != nil {
 			return err
 		}
@@ -249,7 +254,7 @@ POST /api/v1/admin/models/{lsa|weights}/VERSION/activate.`, std.Err)
 		if err != nil {
 			return err
 		}
-		ix, _, err := tgt.localIndex(ctx, c.data, "")
+		ix, _, err := tgt.localIndex(ctx, c.data, "", indexer.Options{Logger: log, NoSuggestions: true})
 		if err != nil {
 			return err
 		}
@@ -262,7 +267,7 @@ POST /api/v1/admin/models/{lsa|weights}/VERSION/activate.`, std.Err)
 		if err != nil {
 			return usagef("--labels %s: %s", *labelsFile, describe(err))
 		}
-		r, err := m.Train(ctx, medmatch.System, matcher.TrainRequest{Labels: labels, Semantic: *semantic, K: *k, Note: *note})
+		r, err := m.Train(ctx, medmatch.System, matcher.TrainRequest{Labels: labels, Semantic: *semantic, K: *k, Note: *note, MaxDocs: *maxDocs})
 		if err != nil {
 			return err
 		}

@@ -107,6 +107,11 @@ func (s *Server) Open(ctx context.Context) error {
 		}
 	}
 	go ix.Follow(fctx)
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		m.WarmLoop(fctx)
+	}()
 	s.api.SetIndex(ix, m)
 	n, _ := ix.DocCount()
 	s.Log.Info("ready", "addr", "http://"+s.Addr, "docs", n, "seq", ix.Applied(), "took", time.Since(start).Round(time.Millisecond))

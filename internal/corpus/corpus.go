@@ -155,45 +155,64 @@ func Queries(papers []Paper, maxChars int) []string {
 // specialty, fields, maturity, institution, region, IP, transfer modes and
 // price), so that facets and filters see realistic spreads.
 func Catalogue(papers []Paper, meta []*medmatch.Achievement, n int) ([]*medmatch.Achievement, int64) {
-	var sentences []string
-	for _, p := range papers {
-		for _, s := range strings.SplitAfter(p.Abstract, "。") {
-			if s = strings.TrimSpace(s); utf8.RuneCountInString(s) >= 8 {
-				sentences = append(sentences, s)
-			}
-		}
-	}
+	g := NewGenerator(papers, meta)
 	out := make([]*medmatch.Achievement, n)
 	var size int64
 	for i := range n {
-		x := uint64(i)*0x9E3779B97F4A7C15 + 1
-		next := func() int {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-			return int(x % uint64(len(sentences)))
-		}
-		var b strings.Builder
-		for b.Len() < DescBytes {
-			b.WriteString(sentences[next()])
-		}
-		m := meta[i%len(meta)]
-		a := &medmatch.Achievement{
-			Meta:          medmatch.Meta{ID: fmt.Sprintf("ach-syn-%06d", i), Synthetic: true},
-			Title:         papers[next()%len(papers)].Title,
-			Description:   b.String(),
-			Institution:   m.Institution,
-			Specialty:     m.Specialty,
-			Fields:        m.Fields,
-			Maturity:      m.Maturity,
-			IP:            m.IP,
-			TransferModes: m.TransferModes,
-			Price:         m.Price,
-			Region:        m.Region,
-			Status:        medmatch.StatusPublished,
-		}
+		a := g.Achievement(i)
 		size += int64(len(a.Title) + len(a.Description) + len(a.Institution))
 		out[i] = a
 	}
 	return out, size
+}
+
+// Generator makes the records of Catalogue one at a time, for catalogues
+// too large to hold at once.
+type Generator struct {
+	papers    []Paper
+	meta      []*medmatch.Achievement
+	sentences []string
+}
+
+// NewGenerator splits the corpus into sentences once.
+func NewGenerator(papers []Paper, meta []*medmatch.Achievement) *Generator {
+	g := &Generator{papers: papers, meta: meta}
+	for _, p := range papers {
+		for _, s := range strings.SplitAfter(p.Abstract, "。") {
+			if s = strings.TrimSpace(s); utf8.RuneCountInString(s) >= 8 {
+				g.sentences = append(g.sentences, s)
+			}
+		}
+	}
+	return g
+}
+
+// Achievement returns record i of the catalogue (the same for the same i).
+func (g *Generator) Achievement(i int) *medmatch.Achievement {
+	x := uint64(i)*0x9E3779B97F4A7C15 + 1
+	next := func() int {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		return int(x % uint64(len(g.sentences)))
+	}
+	var b strings.Builder
+	for b.Len() < DescBytes {
+		b.WriteString(g.sentences[next()])
+	}
+	m := g.meta[i%len(g.meta)]
+	return &medmatch.Achievement{
+		Meta:          medmatch.Meta{ID: fmt.Sprintf("ach-syn-%07d", i), Synthetic: true},
+		Title:         g.papers[next()%len(g.papers)].Title,
+		Description:   b.String(),
+		Institution:   m.Institution,
+		Specialty:     m.Specialty,
+		Fields:        m.Fields,
+		Maturity:      m.Maturity,
+		IP:            m.IP,
+		TransferModes: m.TransferModes,
+		Price:         m.Price,
+		Region:        m.Region,
+		Status:        medmatch.StatusPublished,
+	}
 }
