@@ -2,8 +2,8 @@ package roadshow
 
 import (
 	"math"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
