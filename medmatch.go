@@ -144,6 +144,14 @@ func ValidID(id string) bool { return idPattern.MatchString(id) }
 
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
+// NewEventID returns a new event id ("evt-…"), time-ordered like NewID.
+func NewEventID(now time.Time) string {
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli()))
+	_, _ = rand.Read(b[8:])
+	return "evt-" + idEncoding.EncodeToString(b[2:])
+}
+
 // NewID returns a new id for a record of kind k: the kind's prefix and a
 // time-ordered random suffix, so ids sort roughly by creation time.
 func NewID(k Kind, now time.Time) string {

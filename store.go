@@ -78,6 +78,16 @@ type Store interface {
 	// a rollback. Staff only; ENOTFOUND if the version does not exist.
 	ActivateArtifact(ctx context.Context, v Viewer, name string, version int64) error
 
+	// PutEvent creates an event (Version 0; its ID generated when empty)
+	// or replaces one (Version must be the stored one: ECONFLICT
+	// otherwise), after Normalize, Validate and CanWriteEvent. It sets
+	// Version and the timestamps.
+	PutEvent(ctx context.Context, v Viewer, e *Event) error
+	// Event returns an event v may read (ENOTFOUND otherwise).
+	Event(ctx context.Context, v Viewer, id string) (*Event, error)
+	// Events lists the events v may read, by date, newest first.
+	Events(ctx context.Context, v Viewer) ([]*Event, error)
+
 	Close() error
 }
 

@@ -100,7 +100,7 @@ func Open(dir string, opt Options) (*Store, error) {
 	if !opt.ReadOnly {
 		err = db.Update(func(tx *bbolt.Tx) error {
 			names := [][]byte{bucketMeta, bucketChanges, bucketConsumers, bucketKeys, bucketCounts, bucketRefs,
-				bucketFeedback, bucketArtifactInfo, bucketArtifactData, bucketArtifactHead}
+				bucketFeedback, bucketArtifactInfo, bucketArtifactData, bucketArtifactHead, bucketEvents}
 			for _, k := range medmatch.Kinds {
 				names = append(names, recBucket(k), extBucket(k))
 			}

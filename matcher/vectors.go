@@ -3,6 +3,7 @@ package matcher
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"runtime"
 	"strconv"
 	"sync"
@@ -14,54 +15,100 @@ import (
 
 // vecCache keeps folded-in vectors by record and version, so a record is
 // analysed once per model and version however often it is a candidate.
-// When full, an arbitrary eighth of it is dropped (Go's map order is
-// random), which costs less than keeping an LRU list on every read.
+// The vectors live in one flat []float32 arena and the index maps a 64-bit
+// hash of the key to a slot: no pointers, so a million vectors cost the
+// garbage collector nothing to scan. When full, the oldest slot is reused
+// (first in, first out).
 type vecCache struct {
-	mu  sync.RWMutex
-	cap int
-	m   map[string][]float32
+	mu    sync.RWMutex
+	cap   int
+	k     int
+	slot  map[uint64]int32
+	keys  []uint64  // per slot: the key it holds
+	nils  []bool    // per slot: the record has no vector (no known term)
+	arena []float32 // k floats per slot, grown as slots are used
+	next  int
 }
 
-func newVecCache(n int) *vecCache { return &vecCache{cap: n, m: make(map[string][]float32)} }
+func newVecCache(n int) *vecCache { return &vecCache{cap: n, slot: make(map[uint64]int32)} }
 
 // vecKey names a record's vector under one model version.
-func vecKey(modelVer int64, r medmatch.Record) string {
+func vecKey(modelVer int64, r medmatch.Record) uint64 {
 	b := r.Base()
-	return strconv.FormatInt(modelVer, 10) + ":" + string(r.Kind()) + "/" + b.ID + "@" + strconv.FormatInt(b.Version, 10)
+	h := fnv.New64a()
+	h.Write([]byte(strconv.FormatInt(modelVer, 10) + ":" + string(r.Kind()) + "/" + b.ID + "@" + strconv.FormatInt(b.Version, 10)))
+	return h.Sum64()
 }
 
-func (c *vecCache) get(k string) ([]float32, bool) {
+func (c *vecCache) get(k uint64) ([]float32, bool) {
 	c.mu.RLock()
-	v, ok := c.m[k]
-	c.mu.RUnlock()
-	return v, ok
+	defer c.mu.RUnlock()
+	i, ok := c.slot[k]
+	if !ok {
+		return nil, false
+	}
+	if c.nils[i] {
+		return nil, true
+	}
+	// A copy: the slot may be reused once the lock is released.
+	return append([]float32(nil), c.arena[int(i)*c.k:int(i+1)*c.k]...), true
 }
 
-func (c *vecCache) put(k string, v []float32) {
+func (c *vecCache) put(k uint64, v []float32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= c.cap {
-		drop := max(1, c.cap/8)
-		for k := range c.m {
-			delete(c.m, k)
-			if drop--; drop == 0 {
-				break
-			}
-		}
+	if _, ok := c.slot[k]; ok {
+		return
 	}
-	c.m[k] = v
+	if c.k == 0 && v != nil {
+		c.k = len(v)
+	}
+	if v != nil && len(v) != c.k {
+		return // another model's width; the cache is being reset
+	}
+	i := c.next
+	c.next = (c.next + 1) % c.cap
+	if i < len(c.keys) {
+		delete(c.slot, c.keys[i]) // the oldest entry gives way
+		c.keys[i] = k
+	} else {
+		c.keys = append(c.keys, k)
+		c.nils = append(c.nils, false)
+	}
+	c.slot[k] = int32(i)
+	c.nils[i] = v == nil
+	if v != nil {
+		if len(c.arena) < (i+1)*c.k {
+			c.grow(i + 1)
+		}
+		copy(c.arena[i*c.k:(i+1)*c.k], v)
+	}
+}
+
+// grow makes room for at least n slots, doubling up to the cache's size
+// (never past it, so a full cache holds exactly cap vectors).
+func (c *vecCache) grow(n int) {
+	slots := min(c.cap, max(n, 1024, 2*len(c.arena)/c.k))
+	if cap(c.arena) >= slots*c.k {
+		c.arena = c.arena[:slots*c.k]
+		return
+	}
+	a := make([]float32, slots*c.k)
+	copy(a, c.arena)
+	c.arena = a
 }
 
 func (c *vecCache) reset() {
 	c.mu.Lock()
-	c.m = make(map[string][]float32)
+	c.slot = make(map[uint64]int32)
+	c.keys, c.nils, c.arena, c.next, c.k = nil, nil, nil, 0, 0
 	c.mu.Unlock()
 }
 
 func (c *vecCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.m)
+	return len(c.slot)
 }
 
 // vectors returns the folded-in vector of each record (nil for nil
