@@ -34,10 +34,58 @@ type Event struct {
 	SpecialtyCap   int          `json:"specialty_cap,omitempty"`
 	InstitutionCap int          `json:"institution_cap,omitempty"`
 	Invited        []Invitation `json:"invited"`
+	// Rubric is the event's screening standard.
+	Rubric Rubric `json:"rubric"`
 	// RequestTTL is how long a meeting request may wait for an answer
 	// before it expires (e.g. "48h"; empty: never).
 	RequestTTL string `json:"request_ttl,omitempty"`
 	Status     string `json:"status"` // draft, published, closed
+}
+
+// Rubric is a screening standard (统一筛选标准): hard filters every
+// presented project must pass, and weights of the soft criteria (see
+// RubricCriteria) that make its rubric score.
+type Rubric struct {
+	MinMaturity Maturity           `json:"min_maturity,omitempty"`
+	IPStatuses  []IPStatus         `json:"ip_statuses,omitempty"` // allowed IP statuses; empty: any
+	Weights     map[string]float64 `json:"weights,omitempty"`     // criterion → weight ≥ 0; empty: DefaultRubricWeights
+}
+
+// Soft criteria of a rubric.
+const (
+	CriterionClinicalValue = "clinical_value" // how well it answers published clinical needs
+	CriterionMaturity      = "maturity"       // stage on the maturity ladder
+	CriterionIP            = "ip_strength"    // granted invention patents count most
+	CriterionTeam          = "team"           // a named team behind it
+	CriterionPriceFit      = "price_fit"      // its price against the invited enterprises' budgets
+)
+
+// RubricCriteria lists the soft criteria.
+var RubricCriteria = []string{CriterionClinicalValue, CriterionMaturity, CriterionIP, CriterionTeam, CriterionPriceFit}
+
+// DefaultRubricWeights weigh the soft criteria when an event gives none.
+var DefaultRubricWeights = map[string]float64{CriterionClinicalValue: 0.3, CriterionMaturity: 0.2, CriterionIP: 0.2, CriterionTeam: 0.1, CriterionPriceFit: 0.2}
+
+func (r *Rubric) validate(v *validator) {
+	checkEnum(v, "rubric.min_maturity", r.MinMaturity, Maturities, false)
+	checkEnums(v, "rubric.ip_statuses", r.IPStatuses, IPStatuses)
+	total := 0.0
+	for name, w := range r.Weights {
+		known := false
+		for _, c := range RubricCriteria {
+			known = known || c == name
+		}
+		if !known {
+			v.add("rubric.weights."+name, "is not a criterion (want %v)", RubricCriteria)
+		}
+		if w < 0 || w > 100 {
+			v.add("rubric.weights."+name, "must be between 0 and 100")
+		}
+		total += w
+	}
+	if len(r.Weights) > 0 && total == 0 {
+		v.add("rubric.weights", "at least one weight must be above 0")
+	}
 }
 
 // Slot is one meeting slot.
@@ -96,6 +144,8 @@ var (
 // Normalize fills defaults: status draft, quotas.
 func (e *Event) Normalize() {
 	trim(&e.ID, &e.Title, &e.Theme, &e.Date, &e.Venue, &e.Status, &e.RequestTTL)
+	e.Rubric.MinMaturity = normCode(e.Rubric.MinMaturity)
+	e.Rubric.IPStatuses = normCodes(e.Rubric.IPStatuses)
 	if e.Status == "" {
 		e.Status = EventDraft
 	}
@@ -171,6 +221,7 @@ func (e *Event) Validate() error {
 			v.add("request_ttl", "must be a duration like 48h")
 		}
 	}
+	e.Rubric.validate(&v)
 	switch e.Status {
 	case EventDraft, EventPublished, EventClosed:
 	default:

@@ -678,3 +678,73 @@ func TestFeedbackTrainRollback(t *testing.T) {
 		t.Fatalf("models %+v; want weights v2, v1 (active) and one semantic model", models)
 	}
 }
+
+func TestEventsAPI(t *testing.T) {
+	e := newEnv(t)
+	body := `{"title":"医疗器械转化项目推介会","theme":"神经调控","date":"2026-12-10","projects":5,"status":"published",
+		"slots":[{"start":"14:00","minutes":20,"tables":4},{"start":"14:25","minutes":20,"tables":4}],
+		"invited":[{"enterprise_id":"ent-001"},{"enterprise_id":"ent-002"}]}`
+	for _, c := range []struct {
+		who, body string
+		status    int
+		field     string
+	}{
+		{"ent1", body, 403, ""},
+		{"", body, 401, ""},
+		{"organizer", strings.Replace(body, `"2026-12-10"`, `"tomorrow"`, 1), 400, "date"},
+		{"organizer", strings.Replace(body, `"ent-002"`, `"ent-999"`, 1), 400, "invited[1].enterprise_id"},
+		{"organizer", strings.Replace(body, `"minutes":20,"tables":4},{`, `"minutes":"20","tables":4},{`, 1), 400, "slots.minutes"},
+	} {
+		r := e.send("POST", "/api/v1/events", c.who, c.body)
+		var ae apiError
+		if r.status != c.status {
+			t.Fatalf("POST events as %q: %d %s; want %d", c.who, r.status, r.body, c.status)
+		}
+		if c.field != "" {
+			r.json(t, &ae)
+			if ae.Error.Field != c.field {
+				t.Fatalf("POST events: field %q; want %q (%s)", ae.Error.Field, c.field, r.body)
+			}
+		}
+	}
+	r := e.send("POST", "/api/v1/events", "organizer", body)
+	if r.status != 201 {
+		t.Fatalf("create event: %d %s", r.status, r.body)
+	}
+	var ev medmatch.Event
+	r.json(t, &ev)
+	// ent-001 reads it, registers and asks for a meeting with ach-0001.
+	var mine medmatch.Event
+	e.get("/api/v1/events/"+ev.ID, "ent1").json(t, &mine)
+	inv := mine.Invitation("ent-001")
+	inv.Registered = true
+	inv.Requests = []medmatch.MeetingRequest{{AchievementID: "ach-0001"}}
+	if r := e.send("PUT", "/api/v1/events/"+ev.ID, "ent1", mine); r.status != 200 {
+		t.Fatalf("enterprise registers: %d %s", r.status, r.body)
+	}
+	// A stale version conflicts; ent-002 cannot change ent-001's invitation.
+	if r := e.send("PUT", "/api/v1/events/"+ev.ID, "ent1", mine); r.status != 409 {
+		t.Fatalf("stale PUT: %d %s; want 409", r.status, r.body)
+	}
+	var theirs medmatch.Event
+	e.get("/api/v1/events/"+ev.ID, "ent2").json(t, &theirs)
+	theirs.Invitation("ent-001").Quota = 9
+	if r := e.send("PUT", "/api/v1/events/"+ev.ID, "ent2", theirs); r.status != 403 {
+		t.Fatalf("ent-002 edits ent-001's invitation: %d %s; want 403", r.status, r.body)
+	}
+	var list struct {
+		Items []medmatch.Event
+		Total int
+	}
+	e.get("/api/v1/events", "ent1").json(t, &list)
+	if list.Total != 1 || !list.Items[0].Invitation("ent-001").Registered {
+		t.Fatalf("ent-001's events: %+v", list)
+	}
+	e.get("/api/v1/events", "").json(t, &list)
+	if list.Total != 0 {
+		t.Fatalf("anonymous sees %d events", list.Total)
+	}
+	if r := e.get("/api/v1/events/"+ev.ID, "reader"); r.status != 404 {
+		t.Fatalf("reader reads the event: %d", r.status)
+	}
+}
