@@ -1,6 +1,7 @@
 package medmatch
 
 import (
+	"regexp"
 	"time"
 	"unicode/utf8"
 )
@@ -149,4 +150,6 @@ func CanManageArtifacts(v Viewer) error {
 }
 
 // ValidArtifactName reports whether name may name an artifact.
-func ValidArtifactName(name string) bool { return ValidID(name) && len(name) <= 32 }
+func ValidArtifactName(name string) bool { return artifactName.MatchString(name) }
+
+var artifactName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$`)

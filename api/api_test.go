@@ -747,4 +747,35 @@ func TestEventsAPI(t *testing.T) {
 	if r := e.get("/api/v1/events/"+ev.ID, "reader"); r.status != 404 {
 		t.Fatalf("reader reads the event: %d", r.status)
 	}
+	// Planning: organizers only; the plan is stored and read back.
+	if r := e.get("/api/v1/events/"+ev.ID+"/plan", "organizer"); r.status != 404 {
+		t.Fatalf("plan before planning: %d %s; want 404", r.status, r.body)
+	}
+	if r := e.send("POST", "/api/v1/events/"+ev.ID+"/plan", "ent1", ""); r.status != 403 {
+		t.Fatalf("enterprise plans: %d %s; want 403", r.status, r.body)
+	}
+	r = e.send("POST", "/api/v1/events/"+ev.ID+"/plan", "organizer", "")
+	if r.status != 200 || r.header.Get("X-Plan-Version") != "1" {
+		t.Fatalf("plan: %d %s", r.status, r.body)
+	}
+	var plan struct {
+		Selected []struct {
+			AchievementID string `json:"achievement_id"`
+		}
+		Agenda []struct {
+			EnterpriseID string `json:"enterprise_id"`
+		}
+		Schedule struct{ Meetings []struct{ Slot int } }
+	}
+	r.json(t, &plan)
+	if len(plan.Selected) == 0 || len(plan.Selected) > 5 || len(plan.Agenda) != 2 {
+		t.Fatalf("plan %s", r.body)
+	}
+	stored := e.get("/api/v1/events/"+ev.ID+"/plan", "organizer")
+	if stored.status != 200 || !bytes.Equal(stored.body, bytes.TrimSpace(r.body)) && !bytes.Equal(bytes.TrimSpace(stored.body), bytes.TrimSpace(r.body)) {
+		t.Fatalf("stored plan differs: %s", stored.body)
+	}
+	if r := e.get("/api/v1/events/"+ev.ID+"/plan?version=x", "organizer"); r.status != 400 {
+		t.Fatalf("bad plan version: %d", r.status)
+	}
 }

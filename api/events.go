@@ -1,11 +1,15 @@
 package api
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/matcher/roadshow"
 )
 
 // events answers GET /api/v1/events: the events the viewer may read.
@@ -70,4 +74,56 @@ func (s *Server) replaceEvent(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, e)
+}
+
+// planEvent answers POST /api/v1/events/:id/plan: screen, select,
+// recommend and schedule, store the plan as a new version and return it.
+func (s *Server) planEvent(c echo.Context) error {
+	ctx := c.Request().Context()
+	v := viewer(c)
+	pl := &roadshow.Planner{Store: s.cfg.Store, Matcher: s.matcher.Load()}
+	p, err := pl.Plan(ctx, v, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	a := &medmatch.Artifact{Name: roadshow.PlanArtifact(p.EventID), Data: data, Note: fmt.Sprintf("event version %d", p.EventVersion)}
+	if err := s.cfg.Store.PutArtifact(ctx, v, a); err != nil {
+		return err
+	}
+	c.Response().Header().Set("X-Plan-Version", strconv.FormatInt(a.Version, 10))
+	return c.JSON(http.StatusOK, p)
+}
+
+// eventPlan answers GET /api/v1/events/:id/plan?version=N: a stored plan
+// (the newest by default). Staff only.
+func (s *Server) eventPlan(c echo.Context) error {
+	ctx := c.Request().Context()
+	v := viewer(c)
+	if err := medmatch.CanManageArtifacts(v); err != nil {
+		return err
+	}
+	if _, err := s.cfg.Store.Event(ctx, v, c.Param("id")); err != nil {
+		return err
+	}
+	var ver int64
+	if q := c.QueryParam("version"); q != "" {
+		n, err := strconv.ParseInt(q, 10, 64)
+		if err != nil || n < 1 {
+			return medmatch.Errorf(medmatch.EINVALID, "version", "must be a positive integer, got %q", q)
+		}
+		ver = n
+	}
+	a, err := s.cfg.Store.Artifact(ctx, roadshow.PlanArtifact(c.Param("id")), ver)
+	if err != nil {
+		if medmatch.ErrorCode(err) == medmatch.ENOTFOUND && ver == 0 {
+			return medmatch.Errorf(medmatch.ENOTFOUND, "plan", "event %q has not been planned; POST /api/v1/events/%s/plan", c.Param("id"), c.Param("id"))
+		}
+		return err
+	}
+	c.Response().Header().Set("X-Plan-Version", strconv.FormatInt(a.Version, 10))
+	return c.JSONBlob(http.StatusOK, a.Data)
 }

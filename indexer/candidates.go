@@ -32,6 +32,10 @@ type CandidateRequest struct {
 	Include []medmatch.Ref
 	Exclude []medmatch.Ref
 	Size    int
+	// Within, when set, is a search (query syntax and filters) whose hits
+	// bound the candidates — a roadshow's saved search. It filters; it
+	// does not score.
+	Within *Request
 }
 
 // Candidate is one record found for a CandidateRequest with its BM25 score.
@@ -98,6 +102,23 @@ func (ix *Index) Candidates(ctx context.Context, v medmatch.Viewer, req Candidat
 	}
 	if !v.Staff() {
 		filters = append(filters, termIn("aud", v.Principals()...))
+	}
+	if req.Within != nil {
+		tax, err := dict.Taxonomy()
+		if err != nil {
+			return nil, err
+		}
+		w := *req.Within
+		if err := w.validate(tax); err != nil {
+			return nil, err
+		}
+		ix.mu.RLock()
+		c, err := ix.compile(ctx, v, &w, tax)
+		ix.mu.RUnlock()
+		if err != nil {
+			return nil, err
+		}
+		filters = append(filters, c.query(""))
 	}
 	if len(filters) == 1 {
 		b.AddFilter(filters[0])

@@ -204,3 +204,11 @@ func recency(t, now time.Time) float64 {
 	}
 	return math.Exp2(-days / 730)
 }
+
+// BudgetFit is the budget feature for a demand's budget and an
+// achievement's asking price (see budgetFit): 1 when the price is within
+// the budget, the ratio when above, 0.75 for 面议, 0.5 when either is
+// missing.
+func BudgetFit(budget, price *medmatch.Price) float64 {
+	return budgetFit(side{budget: budget}, side{price: price})
+}

@@ -66,12 +66,13 @@ type Matcher struct {
 	opt   Options
 	log   *slog.Logger
 
-	mu       sync.RWMutex
-	model    *Model
-	modelVer int64
-	weights  *Weights // the active trained set, nil if none
-	checked  time.Time
-	cache    *vecCache
+	mu        sync.RWMutex
+	model     *Model
+	modelVer  int64
+	weights   *Weights // the active trained set, nil if none
+	checked   time.Time
+	cache     *vecCache
+	autoCache bool
 }
 
 // New returns a matcher over store and its index, loading the active
@@ -80,8 +81,9 @@ func New(ctx context.Context, store medmatch.Store, ix *indexer.Index, opt Optio
 	if opt.PoolSize <= 0 {
 		opt.PoolSize = DefaultPoolSize
 	}
-	if opt.CacheSize <= 0 {
-		opt.CacheSize = 1_000_000
+	auto := opt.CacheSize <= 0
+	if auto {
+		opt.CacheSize = 100_000
 	}
 	if opt.Refresh <= 0 {
 		opt.Refresh = 10 * time.Second
@@ -92,7 +94,7 @@ func New(ctx context.Context, store medmatch.Store, ix *indexer.Index, opt Optio
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	m := &Matcher{store: store, ix: ix, an: ix.Analyzer(), opt: opt, log: opt.Logger, cache: newVecCache(opt.CacheSize)}
+	m := &Matcher{store: store, ix: ix, an: ix.Analyzer(), opt: opt, log: opt.Logger, cache: newVecCache(opt.CacheSize), autoCache: auto}
 	if err := m.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -193,6 +195,12 @@ type Request struct {
 	Model  string         // ModelLearned (default), ModelDefault, ModelBM25, ModelSemantic
 	Pool   int            // candidates to score; 0 means Options.PoolSize
 	Ensure []medmatch.Ref // candidates to score even if the key terms miss them (training)
+	// Filters are extra hard filters on the candidates' keyword fields
+	// (maturity, ip_status, specialty …), inside the candidate query.
+	Filters map[string][]string
+	// Within bounds the candidates to the hits of a search (a roadshow's
+	// saved search).
+	Within *indexer.Request
 }
 
 // Match is one scored match.
@@ -366,7 +374,7 @@ func (m *Matcher) Match(ctx context.Context, v medmatch.Viewer, req Request) (*R
 	if pool <= 0 {
 		pool = m.opt.PoolSize
 	}
-	cands, err := m.candidates(ctx, v, req.Target, terms, exclude, req.Ensure, pool)
+	cands, err := m.candidates(ctx, v, &req, terms, exclude, pool)
 	if err != nil {
 		return nil, err
 	}
@@ -524,18 +532,26 @@ func (m *Matcher) enterprisesOf(ctx context.Context, v medmatch.Viewer, recs []m
 // candidates queries the index for the pool. Achievements and clinical
 // needs must be published; demands open. For enterprises, both their open
 // demands and their profiles are candidates.
-func (m *Matcher) candidates(ctx context.Context, v medmatch.Viewer, target medmatch.Kind, terms []indexer.WeightedTerm,
-	exclude, ensure []medmatch.Ref, size int) ([]indexer.Candidate, error) {
+func (m *Matcher) candidates(ctx context.Context, v medmatch.Viewer, req *Request, terms []indexer.WeightedTerm,
+	exclude []medmatch.Ref, size int) ([]indexer.Candidate, error) {
 	run := func(k medmatch.Kind, filters map[string][]string) ([]indexer.Candidate, error) {
 		var inc []medmatch.Ref
-		for _, r := range ensure {
+		for _, r := range req.Ensure {
 			if r.Kind == k {
 				inc = append(inc, r)
 			}
 		}
+		all := map[string][]string{}
+		for f, vs := range filters {
+			all[f] = vs
+		}
+		for f, vs := range req.Filters {
+			all[f] = vs
+		}
 		return m.ix.Candidates(ctx, v, indexer.CandidateRequest{Kinds: []medmatch.Kind{k}, Terms: terms,
-			Filters: filters, Include: inc, Exclude: exclude, Size: size + len(inc)})
+			Filters: all, Include: inc, Exclude: exclude, Size: size + len(inc), Within: req.Within})
 	}
+	target := req.Target
 	switch target {
 	case medmatch.KindAchievement:
 		return run(target, map[string][]string{"status": {string(medmatch.StatusPublished)}})

@@ -98,6 +98,20 @@ func (c *vecCache) grow(n int) {
 	c.arena = a
 }
 
+// setCap grows the cache to n vectors (it never shrinks: that would drop
+// vectors in use).
+func (c *vecCache) setCap(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n <= c.cap {
+		return
+	}
+	if c.next == 0 && len(c.keys) == c.cap {
+		c.next = len(c.keys) // it had wrapped: continue after the end
+	}
+	c.cap = n
+}
+
 func (c *vecCache) reset() {
 	c.mu.Lock()
 	c.slot = make(map[uint64]int32)
@@ -164,6 +178,14 @@ func (m *Matcher) Warm(ctx context.Context) (int, error) {
 	m.mu.RUnlock()
 	if model == nil {
 		return 0, nil
+	}
+	if m.autoCache {
+		counts, err := m.store.Counts(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n := counts[medmatch.KindAchievement] + counts[medmatch.KindDemand] + counts[medmatch.KindEnterprise] + counts[medmatch.KindTeam]
+		m.cache.setCap(n + n/10)
 	}
 	workers := max(1, runtime.GOMAXPROCS(0)-1)
 	jobs := make(chan medmatch.Record, 256)

@@ -39,3 +39,22 @@ func TestVecCache(t *testing.T) {
 		t.Fatalf("after reset got %v", w)
 	}
 }
+
+func TestVecCacheGrows(t *testing.T) {
+	c := newVecCache(2)
+	c.put(1, []float32{1})
+	c.put(2, []float32{2}) // full; the next put would reuse slot 0
+	c.setCap(4)
+	c.put(3, []float32{3})
+	c.put(4, []float32{4})
+	for k := uint64(1); k <= 4; k++ {
+		if v, ok := c.get(k); !ok || v[0] != float32(k) {
+			t.Fatalf("after growing, get(%d) = %v %v", k, v, ok)
+		}
+	}
+	c.setCap(3) // never shrinks
+	c.put(5, []float32{5})
+	if _, ok := c.get(1); ok || c.len() != 4 {
+		t.Fatalf("after growing to 4 the fifth put should evict the first (len %d)", c.len())
+	}
+}

@@ -123,6 +123,19 @@ func TestServeDemoAndCLIThroughServer(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "from 2 labels") {
 		t.Fatalf("train = %d %q %q; want weights learned from the 2 training labels", code, out, errs)
 	}
+	// The demo roadshow: listed, planned through the server.
+	code, out, errs = run(t, "roadshow", "list", "--data", dir)
+	if code != 0 || !strings.Contains(out, "evt-demo-device") || !strings.Contains(out, "40 invited") {
+		t.Fatalf("roadshow list = %d %q %q", code, out, errs)
+	}
+	code, out, errs = run(t, "roadshow", "plan", "evt-demo-device", "--data", dir)
+	if code != 0 || !strings.Contains(out, "10 selected") || !strings.Contains(out, "schedule: ") {
+		t.Fatalf("roadshow plan = %d %q %q; want 10 projects and a schedule", code, out, errs)
+	}
+	code, _, errs = run(t, "roadshow", "plan", "evt-nope", "--data", dir)
+	if code != 1 || !strings.Contains(errs, "evt-nope") {
+		t.Fatalf("roadshow plan of a missing event = %d %q", code, errs)
+	}
 	os.WriteFile(labels, []byte(`{"query":"dem-001","candidate":"ach-0001","grade":9}`), 0o644)
 	code, _, errs = run(t, "train", "--labels", labels, "--data", dir)
 	if code != 2 || !strings.Contains(errs, "line 1: grade") {
@@ -230,6 +243,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"train", "--labels", "missing.jsonl", "--data", dir}, 2, "--labels"},
 		{[]string{"eval", "match", "--catalogue", dir}, 2, "go together"},
 		{[]string{"match", "--help"}, 0, "-target"},
+		{[]string{"roadshow", "--data", dir}, 2, "roadshow list"},
+		{[]string{"roadshow", "plan", "--data", dir}, 2, "roadshow plan EVENT_ID"},
 	}
 	for _, c := range cases {
 		code, out, errs := run(t, c.args...)

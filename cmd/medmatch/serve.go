@@ -137,6 +137,16 @@ func (s *Server) loadDemo(ctx context.Context) error {
 		return fmt.Errorf("load demo catalogue: %d records rejected", res.Rejected)
 	}
 	s.Log.Info("demo catalogue loaded", "records", res.Created)
+	events, err := fixtures.Events()
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		if err := s.store.PutEvent(ctx, medmatch.System, e); err != nil {
+			return fmt.Errorf("load demo event %s: %w", e.ID, err)
+		}
+	}
+	s.Log.Info("demo roadshow events loaded", "events", len(events))
 	return nil
 }
 

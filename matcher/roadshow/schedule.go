@@ -114,7 +114,7 @@ func (pl *plan) level() int {
 	return max(lv, 0)
 }
 
-// Plan schedules the meetings. First objective: maximise the fewest
+// PlanMeetings schedules the meetings. First objective: maximise the fewest
 // meetings any enterprise gets (up to what it asked for); second: the
 // total value. It is built in three steps:
 //
@@ -132,8 +132,8 @@ func (pl *plan) level() int {
 //     water-filled plan until the budget runs out.
 //  3. Tables are numbered within each slot (locked meetings keep theirs).
 //
-// Plan returns an error when a locked meeting breaks a hard constraint.
-func Plan(in *ScheduleInput) (*Schedule, error) {
+// PlanMeetings returns an error when a locked meeting breaks a hard constraint.
+func PlanMeetings(in *ScheduleInput) (*Schedule, error) {
 	slots := len(in.Tables)
 	ne := len(in.EntAvail)
 	np := 0
@@ -294,7 +294,7 @@ func grid(n, m int) [][]bool {
 	return g
 }
 
-// waterFill places meetings level by level (see Plan).
+// waterFill places meetings level by level (see PlanMeetings).
 func (pl *plan) waterFill(todo []int) {
 	in := pl.in
 	maxWanted := 0
@@ -468,7 +468,7 @@ func (pl *plan) why(m Meeting) string {
 	return "every common slot is taken (" + strings.Join(parts, "; ") + ")"
 }
 
-// search is the branch and bound of Plan's second step: each meeting in
+// search is the branch and bound of PlanMeetings's second step: each meeting in
 // turn (grouped by enterprise) is left out or put in a free slot; a branch
 // is cut when even placing every remaining meeting could not beat the best
 // plan's (min, value). The bound costs O(1) per node: the value of the

@@ -120,7 +120,7 @@ func TestPlanAgainstBruteForce(t *testing.T) {
 		if len(in.Meetings) > 9 {
 			in.Meetings = in.Meetings[:9]
 		}
-		s, err := Plan(in)
+		s, err := PlanMeetings(in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +146,7 @@ func TestPlanAgainstBruteForce(t *testing.T) {
 		rng.Shuffle(len(shuffled.Meetings), func(a, b int) {
 			shuffled.Meetings[a], shuffled.Meetings[b] = shuffled.Meetings[b], shuffled.Meetings[a]
 		})
-		s2, _ := Plan(&shuffled)
+		s2, _ := PlanMeetings(&shuffled)
 		if s2.Min != s.Min || math.Abs(s2.Value-s.Value) > 1e-9 {
 			t.Fatalf("trial %d: shuffled requests give min %d value %v; in order %d %v", trial, s2.Min, s2.Value, s.Min, s.Value)
 		}
@@ -168,7 +168,7 @@ func TestPlanLarge(t *testing.T) {
 		}
 		in.ProjAvail = nil
 		in.SearchBudget = 20_000
-		s, err := Plan(in)
+		s, err := PlanMeetings(in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +188,7 @@ func TestPlanLockedAndErrors(t *testing.T) {
 	in := &ScheduleInput{Tables: []int{1, 1}, EntAvail: [][]bool{{true, true}, {true, true}}, Quota: []int{1, 1},
 		Meetings: []Meeting{{E: 0, P: 0, Value: 5}, {E: 1, P: 0, Value: 1}},
 		Locked:   []Placed{{E: 1, P: 1, Slot: 0, Table: 0, Value: 2}}}
-	s, err := Plan(in)
+	s, err := PlanMeetings(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestPlanLockedAndErrors(t *testing.T) {
 		t.Fatalf("unplaced %+v; want 1–0 for its quota", s.Unplaced)
 	}
 	in.Locked = append(in.Locked, Placed{E: 0, P: 1, Slot: 0, Table: 0})
-	if _, err := Plan(in); err == nil {
+	if _, err := PlanMeetings(in); err == nil {
 		t.Fatal("double-booked locked meetings accepted")
 	}
 }

@@ -1,0 +1,138 @@
+package roadshow_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/bolt"
+	"github.com/medmatch/medmatch/dict"
+	"github.com/medmatch/medmatch/fixtures"
+	"github.com/medmatch/medmatch/indexer"
+	"github.com/medmatch/medmatch/matcher"
+	"github.com/medmatch/medmatch/matcher/roadshow"
+)
+
+var organizer = medmatch.Viewer{Role: medmatch.RoleOrganizer}
+
+func demoPlanner(t *testing.T) (*roadshow.Planner, medmatch.Store) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := bolt.Open(dir, bolt.Options{Taxonomy: dict.MustTaxonomy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	recs, err := fixtures.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(ctx, medmatch.System, recs, medmatch.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := indexer.Open(ctx, indexer.Dir(dir), s, indexer.Options{NoSuggestions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	m, err := matcher.New(ctx, s, ix, matcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := m.FitModel(ctx, matcher.FitOptions{K: 32, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.SaveModel(ctx, medmatch.System, model, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return &roadshow.Planner{Store: s, Matcher: m}, s
+}
+
+func TestPlanEvent(t *testing.T) {
+	ctx := context.Background()
+	pl, s := demoPlanner(t)
+	ev := &medmatch.Event{Title: "医疗器械转化项目推介会", Theme: "医疗器械 神经调控 植入 康复", Date: "2026-12-10", Projects: 6,
+		SpecialtyCap: 2, Status: medmatch.EventPublished,
+		Pool:   medmatch.SavedSearch{Filters: map[string][]string{"fields": {"医疗器械", "康复辅具"}}},
+		Rubric: medmatch.Rubric{MinMaturity: medmatch.MaturityPrototype},
+		Pins:   []string{"ach-0001"}, Excludes: []string{"ach-0002"}}
+	for s := range 4 {
+		ev.Slots = append(ev.Slots, medmatch.Slot{Start: fmt.Sprintf("14:%02d", s*15), Minutes: 12, Tables: 3})
+	}
+	for i := 1; i <= 12; i++ {
+		ev.Invited = append(ev.Invited, medmatch.Invitation{EnterpriseID: fmt.Sprintf("ent-%03d", i), Quota: 2})
+	}
+	ev.Invited[0].Available = []int{0, 1}
+	ev.Invited[0].Requests = []medmatch.MeetingRequest{{AchievementID: "ach-0001", Status: medmatch.RequestAccepted}}
+	if err := s.PutEvent(ctx, organizer, ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pl.Plan(ctx, medmatch.Viewer{Role: medmatch.RoleEnterprise, Enterprise: "ent-001"}, ev.ID); medmatch.ErrorCode(err) != medmatch.EFORBIDDEN {
+		t.Fatalf("enterprise planned: %v", err)
+	}
+	p, err := pl.Plan(ctx, organizer, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Selected) == 0 || len(p.Selected) > 6 || p.Selected[0].AchievementID != "ach-0001" || !p.Selected[0].Pinned {
+		t.Fatalf("selected %+v; want up to 6 with the pinned ach-0001 first", p.Selected)
+	}
+	spec := map[string]int{}
+	for _, sp := range p.Selected {
+		if sp.AchievementID == "ach-0002" {
+			t.Fatal("selected the excluded ach-0002")
+		}
+		r, err := s.Get(ctx, organizer, medmatch.KindAchievement, sp.AchievementID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := r.(*medmatch.Achievement)
+		if !sp.Pinned && a.Maturity.Rank() < medmatch.MaturityPrototype.Rank() {
+			t.Fatalf("%s is at %s, below the rubric's prototype", a.ID, a.Maturity)
+		}
+		if !sp.Pinned {
+			spec[a.Specialty]++
+			if spec[a.Specialty] > 2 {
+				t.Fatalf("more than 2 projects of %s", a.Specialty)
+			}
+		}
+		sum := 0.0
+		for _, b := range sp.Rubric.Breakdown {
+			sum += b.Contribution
+		}
+		if d := sum - sp.Rubric.Score; d > 1e-9 || d < -1e-9 {
+			t.Fatalf("%s: rubric breakdown adds to %v, score %v", a.ID, sum, sp.Rubric.Score)
+		}
+	}
+	if len(p.Agenda) != 12 {
+		t.Fatalf("agenda for %d enterprises; want 12", len(p.Agenda))
+	}
+	// The accepted request is scheduled, in a slot ent-001 can make.
+	found := false
+	perEnt := map[string]int{}
+	for _, m := range p.Schedule.Meetings {
+		perEnt[m.EnterpriseID]++
+		if m.EnterpriseID == "ent-001" {
+			if m.Slot > 1 {
+				t.Fatalf("ent-001 meets in slot %d; it is available in 0 and 1", m.Slot)
+			}
+			if m.AchievementID == "ach-0001" {
+				found = m.Requested
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the accepted request ent-001 × ach-0001 is not scheduled: %+v", p.Schedule)
+	}
+	for e, n := range perEnt {
+		if n > 2 {
+			t.Fatalf("%s has %d meetings; quota 2", e, n)
+		}
+	}
+	if p.Schedule.Value > p.Schedule.UpperBound+1e-9 || p.Guarantee == "" {
+		t.Fatalf("schedule value %v above its bound %v", p.Schedule.Value, p.Schedule.UpperBound)
+	}
+}
