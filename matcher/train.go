@@ -247,8 +247,9 @@ func poolNDCG(ex Example, w []float64) (float64, bool) {
 // (RankNet): for each pair of candidates of one query with different
 // grades, the better one should score higher, pairs weighted by the
 // difference of their gains 2^grade − 1 as nDCG counts them (putting a 3
-// above a 0 matters seven times as much as a 1 above a 0); minimised with gonum's L-BFGS. The bias is then fitted
-// alone so that sigmoid(score) estimates the chance a match is relevant
+// above a 0 matters seven times as much as a 1 above a 0); minimised with
+// gonum's L-BFGS. The weights are then scaled and the bias fitted (Platt
+// scaling) so that sigmoid(score) estimates the chance a match is relevant
 // (grade ≥ 2), which makes scores comparable across queries.
 func FitWeights(ctx context.Context, exs []Example, opt TrainOptions) (*Weights, error) {
 	if opt.L2 == 0 {
@@ -315,7 +316,11 @@ func FitWeights(ctx context.Context, exs []Example, opt TrainOptions) (*Weights,
 	}
 	w := weightsOf(nil, "")
 	copy(w.W, res.X)
-	w.Bias = fitBias(exs, w.W)
+	a, b := platt(exs, w.W)
+	for i := range w.W {
+		w.W[i] *= a
+	}
+	w.Bias = math.Round(b*1e6) / 1e6
 	w.L2 = opt.L2
 	if err := w.check(); err != nil {
 		return nil, err
@@ -323,33 +328,73 @@ func FitWeights(ctx context.Context, exs []Example, opt TrainOptions) (*Weights,
 	return w, nil
 }
 
-// fitBias finds b maximising the likelihood of relevant (grade ≥ 2) vs
-// not, with the weights fixed: Newton's method in one dimension.
-func fitBias(exs []Example, w []float64) float64 {
-	var b float64
-	for range 50 {
-		var g, h float64
-		for _, ex := range exs {
-			for i, x := range ex.X {
-				p := sigmoid(b + dot(w, x))
-				y := 0.0
-				if ex.Grades[i] >= 2 {
-					y = 1
-				}
-				g += p - y
-				h += p * (1 - p)
+// platt fits a and b so that sigmoid(a·(w·x) + b) estimates the chance a
+// candidate is relevant (grade ≥ 2): Platt scaling, Newton's method in two
+// dimensions. The pairwise loss fixes the direction of w but not its
+// scale; without the slope a, probabilities saturate at 0 or 1.
+func platt(exs []Example, w []float64) (a, b float64) {
+	type pt struct{ s, y float64 }
+	var pts []pt
+	for _, ex := range exs {
+		for i, x := range ex.X {
+			y := 0.0
+			if ex.Grades[i] >= 2 {
+				y = 1
 			}
+			pts = append(pts, pt{dot(w, x), y})
 		}
-		if h < 1e-12 {
-			break
+	}
+	loss := func(a, b float64) float64 {
+		var l float64
+		for _, p := range pts {
+			z := a*p.s + b
+			// log(1 + e^z) − y·z
+			l += softplus(z) - p.y*z
 		}
-		step := g / h
-		b -= step
-		if math.Abs(step) < 1e-9 {
+		return l
+	}
+	a, b = 1, 0
+	cur := loss(a, b)
+	for range 200 {
+		var ga, gb, haa, hab, hbb float64
+		for _, p := range pts {
+			q := sigmoid(a*p.s + b)
+			d, c := q-p.y, q*(1-q)
+			ga += d * p.s
+			gb += d
+			haa += c * p.s * p.s
+			hab += c * p.s
+			hbb += c
+		}
+		haa += 1e-9
+		hbb += 1e-9
+		det := haa*hbb - hab*hab
+		var da, db float64
+		if det > 1e-18 {
+			da = (hbb*ga - hab*gb) / det
+			db = (haa*gb - hab*ga) / det
+		} else { // flat curvature: a gradient step
+			da, db = 1e-3*ga, 1e-3*gb
+		}
+		// Halve the step until the loss goes down.
+		step := 1.0
+		improved := false
+		for range 40 {
+			na, nb := a-step*da, b-step*db
+			if l := loss(na, nb); l < cur {
+				a, b, cur, improved = na, nb, l, true
+				break
+			}
+			step /= 2
+		}
+		if !improved || (math.Abs(step*da) < 1e-10 && math.Abs(step*db) < 1e-10) {
 			break
 		}
 	}
-	return math.Round(b*1e6) / 1e6
+	if !(a > 0) || math.IsInf(a, 0) || math.IsNaN(b) {
+		return 1, 0
+	}
+	return a, b
 }
 
 // gain is a grade's gain in DCG.

@@ -65,7 +65,7 @@ type SelectedProject struct {
 	Pinned        bool                 `json:"pinned,omitempty"`
 	Gain          float64              `json:"gain"` // what it added to the objective when chosen
 	Rubric        Screening            `json:"rubric"`
-	Serves        []ServedBy           `json:"serves"` // enterprises for which it is the best project
+	Serves        []ServedBy           `json:"serves"` // enterprises for which it is the best project (match ≥ MinMatch)
 	Explanation   *matcher.Explanation `json:"-"`
 }
 
@@ -172,8 +172,7 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 		within = &indexer.Request{Query: ev.Pool.Query, Filters: ev.Pool.Filters, Kinds: []medmatch.Kind{medmatch.KindAchievement}}
 	}
 
-	// Each invited enterprise's top K: its profile and open demands as one
-	// text, with the event's theme.
+	// Each invited enterprise's top K.
 	ents := make([]*medmatch.Enterprise, len(ev.Invited))
 	demands := make([][]*medmatch.Demand, len(ev.Invited))
 	type cand struct {
@@ -194,12 +193,17 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 			return nil, err
 		}
 		demands[i] = ds
+		// What the enterprise wants: its open demands and its profile; the
+		// event's theme only for an enterprise that says nothing itself
+		// (otherwise the theme's words would pull every enterprise to the
+		// same projects).
 		var text strings.Builder
-		text.WriteString(ev.Theme)
-		text.WriteString("\n")
-		text.WriteString(ents[i].Profile)
 		for _, d := range ds {
-			text.WriteString("\n" + d.Title + "\n" + d.Description)
+			text.WriteString(d.Title + "\n" + d.Description + "\n")
+		}
+		text.WriteString(ents[i].Profile)
+		if strings.TrimSpace(text.String()) == "" {
+			text.WriteString(ev.Theme)
 		}
 		body := []rune(text.String())
 		if len(body) > matcher.MaxTextChars {
@@ -302,6 +306,9 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 			Pinned: pinned[a.ID], Gain: sel.Gains[n], Rubric: screens[j], Serves: []ServedBy{}}
 		for _, e := range served[j] {
 			m := matches[e][a.ID]
+			if m.Score < minMatch {
+				continue // its best project, but not a good one
+			}
 			sp.Serves = append(sp.Serves, ServedBy{EnterpriseID: ents[e].ID, Name: ents[e].Name, Match: round3(m.Score), Terms: m.Explanation.Terms})
 		}
 		out.Selected = append(out.Selected, sp)
