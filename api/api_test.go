@@ -20,6 +20,7 @@ import (
 	"github.com/medmatch/medmatch/fixtures"
 	"github.com/medmatch/medmatch/indexer"
 	"github.com/medmatch/medmatch/matcher"
+	"github.com/medmatch/medmatch/matcher/roadshow"
 )
 
 // env is a real server over a real store and index in a temp dir, loaded
@@ -777,5 +778,33 @@ func TestEventsAPI(t *testing.T) {
 	}
 	if r := e.get("/api/v1/events/"+ev.ID+"/plan?version=x", "organizer"); r.status != 400 {
 		t.Fatalf("bad plan version: %d", r.status)
+	}
+	// Exports of the stored plan.
+	x := e.get("/api/v1/events/"+ev.ID+"/export", "organizer")
+	if x.status != 200 || !strings.Contains(x.header.Get("Content-Type"), "spreadsheetml") {
+		t.Fatalf("xlsx export: %d %s", x.status, x.header)
+	}
+	book, err := roadshow.ReadXLSX(bytes.NewReader(x.body))
+	if err != nil || len(book[roadshow.SheetProjects]) != len(plan.Selected)+1 {
+		t.Fatalf("workbook: %v, %d project rows", err, len(book[roadshow.SheetProjects]))
+	}
+	x = e.get("/api/v1/events/"+ev.ID+"/export?format=csv&sheet="+url.QueryEscape(roadshow.SheetGrid), "organizer")
+	if x.status != 200 || !strings.HasPrefix(string(x.body), "\ufeff时段,开始") {
+		t.Fatalf("csv export: %d %.60s", x.status, x.body)
+	}
+	x = e.get("/api/v1/events/"+ev.ID+"/export?format=html", "organizer")
+	if x.status != 200 || !strings.Contains(string(x.body), "洽谈日程") {
+		t.Fatalf("html export: %d", x.status)
+	}
+	for q, field := range map[string]string{"format=pdf": "format", "format=html&sheet=x": "sheet", "format=csv&sheet=x": "sheet"} {
+		x = e.get("/api/v1/events/"+ev.ID+"/export?"+q, "organizer")
+		var ae apiError
+		x.json(t, &ae)
+		if x.status != 400 || ae.Error.Field != field {
+			t.Fatalf("export?%s: %d %s; want 400 naming %s", q, x.status, x.body, field)
+		}
+	}
+	if x := e.get("/api/v1/events/"+ev.ID+"/export", "ent1"); x.status != 403 {
+		t.Fatalf("enterprise exports: %d", x.status)
 	}
 }

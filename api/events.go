@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -126,4 +127,76 @@ func (s *Server) eventPlan(c echo.Context) error {
 	}
 	c.Response().Header().Set("X-Plan-Version", strconv.FormatInt(a.Version, 10))
 	return c.JSONBlob(http.StatusOK, a.Data)
+}
+
+// exportEvent answers GET /api/v1/events/:id/export?format=xlsx|csv|html
+// &sheet=&version=: the stored plan (the newest unless version is given)
+// as a workbook, one table as CSV, or the printable agenda. Staff only.
+func (s *Server) exportEvent(c echo.Context) error {
+	ctx := c.Request().Context()
+	v := viewer(c)
+	if err := medmatch.CanManageArtifacts(v); err != nil {
+		return err
+	}
+	ev, err := s.cfg.Store.Event(ctx, v, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var ver int64
+	if q := c.QueryParam("version"); q != "" {
+		n, err := strconv.ParseInt(q, 10, 64)
+		if err != nil || n < 1 {
+			return medmatch.Errorf(medmatch.EINVALID, "version", "must be a positive integer, got %q", q)
+		}
+		ver = n
+	}
+	format := c.QueryParam("format")
+	if format == "" {
+		format = "xlsx"
+	}
+	sheet := c.QueryParam("sheet")
+	switch format {
+	case "xlsx", "html":
+		if sheet != "" {
+			return medmatch.Errorf(medmatch.EINVALID, "sheet", "only the csv format takes a sheet")
+		}
+	case "csv":
+		if sheet == "" {
+			sheet = roadshow.SheetEnterprises
+		}
+	default:
+		return medmatch.Errorf(medmatch.EINVALID, "format", "want xlsx, csv or html, got %q", format)
+	}
+	a, err := s.cfg.Store.Artifact(ctx, roadshow.PlanArtifact(ev.ID), ver)
+	if err != nil {
+		if medmatch.ErrorCode(err) == medmatch.ENOTFOUND && ver == 0 {
+			return medmatch.Errorf(medmatch.ENOTFOUND, "plan", "event %q has not been planned; POST /api/v1/events/%s/plan", ev.ID, ev.ID)
+		}
+		return err
+	}
+	var p roadshow.Plan
+	if err := json.Unmarshal(a.Data, &p); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	name := ev.ID + "-plan-v" + strconv.FormatInt(a.Version, 10)
+	switch format {
+	case "xlsx":
+		if err := roadshow.WriteXLSX(&b, ev, &p); err != nil {
+			return err
+		}
+		c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b.Bytes())
+	case "csv":
+		if err := roadshow.WriteCSV(&b, ev, &p, sheet); err != nil {
+			return err
+		}
+		c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		return c.Blob(http.StatusOK, "text/csv; charset=utf-8", b.Bytes())
+	default:
+		if err := roadshow.WriteHTML(&b, ev, &p); err != nil {
+			return err
+		}
+		return c.HTMLBlob(http.StatusOK, b.Bytes())
+	}
 }

@@ -57,6 +57,10 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 		}
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(data)))
 	}
+	if raw, ok := out.(*[]byte); ok { // the body as it is (exports)
+		*raw = data
+		return nil
+	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
 			return fmt.Errorf("decode answer of %s: %w", c.base, err)

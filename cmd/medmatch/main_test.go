@@ -15,6 +15,7 @@ import (
 
 	"github.com/medmatch/medmatch/bolt"
 	"github.com/medmatch/medmatch/dict"
+	"github.com/medmatch/medmatch/matcher/roadshow"
 )
 
 // run runs the CLI in-process and returns its exit code and output.
@@ -132,6 +133,20 @@ func TestServeDemoAndCLIThroughServer(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "10 selected") || !strings.Contains(out, "schedule: ") {
 		t.Fatalf("roadshow plan = %d %q %q; want 10 projects and a schedule", code, out, errs)
 	}
+	book := filepath.Join(t.TempDir(), "plan.xlsx")
+	code, out, errs = run(t, "roadshow", "export", "evt-demo-device", "--out", book, "--data", dir)
+	if code != 0 || !strings.Contains(out, "wrote") {
+		t.Fatalf("roadshow export = %d %q %q", code, out, errs)
+	}
+	f, err := os.Open(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := roadshow.ReadXLSX(f)
+	f.Close()
+	if err != nil || len(tables[roadshow.SheetProjects]) != 11 || len(tables[roadshow.SheetGrid]) != 9 {
+		t.Fatalf("exported workbook: %v; %d project rows (want 11), %d grid rows (want 9)", err, len(tables[roadshow.SheetProjects]), len(tables[roadshow.SheetGrid]))
+	}
 	code, _, errs = run(t, "roadshow", "plan", "evt-nope", "--data", dir)
 	if code != 1 || !strings.Contains(errs, "evt-nope") {
 		t.Fatalf("roadshow plan of a missing event = %d %q", code, errs)
@@ -245,6 +260,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"match", "--help"}, 0, "-target"},
 		{[]string{"roadshow", "--data", dir}, 2, "roadshow list"},
 		{[]string{"roadshow", "plan", "--data", dir}, 2, "roadshow plan EVENT_ID"},
+		{[]string{"roadshow", "export", "e", "--data", dir}, 2, "--out is required"},
+		{[]string{"roadshow", "export", "e", "--out", "x.pdf", "--data", dir}, 2, "cannot tell the format"},
+		{[]string{"roadshow", "export", "e", "--out", "x.xlsx", "--sheet", "项目日程", "--data", dir}, 2, "--sheet goes with a .csv"},
 	}
 	for _, c := range cases {
 		code, out, errs := run(t, c.args...)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,27 +20,55 @@ import (
 )
 
 func init() {
-	commands = append(commands, command{"roadshow", "list | plan EVENT_ID [flags]", "list roadshow events; plan one (select, recommend, schedule)", runRoadshow})
+	commands = append(commands, command{"roadshow", "list | plan EVENT_ID | export EVENT_ID --out FILE [flags]", "list roadshow events; plan one (select, recommend, schedule); export its plan", runRoadshow})
 }
 
 func runRoadshow(ctx context.Context, std IO, args []string) error {
 	var c common
-	fs := newFlags("roadshow", "list | plan EVENT_ID [flags]", `
-list   the roadshow events (GET /api/v1/events)
-plan   screens the candidate projects with the event's rubric, selects the
-       projects to present (coverage of the invited enterprises, diversity
-       caps, pins and excludes), recommends projects to each enterprise and
-       schedules the one-on-one meetings; the plan is stored as a new
-       version (GET /api/v1/events/{id}/plan). Goes through the server when
-       one runs.`, std.Err)
+	fs := newFlags("roadshow", "list | plan EVENT_ID | export EVENT_ID --out FILE [flags]", `
+list    the roadshow events (GET /api/v1/events)
+plan    screens the candidate projects with the event's rubric, selects the
+        projects to present (coverage of the invited enterprises, diversity
+        caps, pins and excludes), recommends projects to each enterprise and
+        schedules the one-on-one meetings; the plan is stored as a new
+        version (GET /api/v1/events/{id}/plan)
+export  writes the newest stored plan (planning first if there is none) to
+        --out: FILE.xlsx a workbook (推介项目, 企业日程, 项目日程, 时段桌位),
+        FILE.csv one of those tables (--sheet, default 企业日程), FILE.html
+        the printable agenda, one page per enterprise
+Goes through the server when one runs.`, std.Err)
 	c.register(fs)
 	jsonOut := fs.Bool("json", false, "print the plan as JSON")
+	outFile := fs.String("out", "", "export: the file to write (.xlsx, .csv or .html)")
+	sheet := fs.String("sheet", "", "export to CSV: the table ("+strings.Join(roadshow.Sheets, ", ")+")")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 || (pos[0] == "plan" && len(pos) != 2) || (pos[0] == "list" && len(pos) != 1) || (pos[0] != "plan" && pos[0] != "list") {
-		return usagef("want `medmatch roadshow list` or `medmatch roadshow plan EVENT_ID` (see --help)")
+	wantArgs := map[string]int{"list": 1, "plan": 2, "export": 2}
+	if len(pos) == 0 || wantArgs[pos[0]] != len(pos) {
+		return usagef("want `medmatch roadshow list`, `medmatch roadshow plan EVENT_ID` or `medmatch roadshow export EVENT_ID --out FILE` (see --help)")
+	}
+	format := ""
+	if pos[0] == "export" {
+		switch {
+		case *outFile == "":
+			return usagef("--out is required: FILE.xlsx, FILE.csv or FILE.html")
+		case strings.HasSuffix(*outFile, ".xlsx"):
+			format = "xlsx"
+		case strings.HasSuffix(*outFile, ".csv"):
+			format = "csv"
+		case strings.HasSuffix(*outFile, ".html"):
+			format = "html"
+		default:
+			return usagef("--out %s: cannot tell the format; end it in .xlsx, .csv or .html", *outFile)
+		}
+		if *sheet != "" && format != "csv" {
+			return usagef("--sheet goes with a .csv --out")
+		}
+		if *sheet != "" && !slices.Contains(roadshow.Sheets, *sheet) {
+			return usagef("--sheet %q: want one of %s", *sheet, strings.Join(roadshow.Sheets, ", "))
+		}
 	}
 	if err := checkRedis(); err != nil {
 		return err
@@ -66,6 +96,9 @@ plan   screens the candidate projects with the event's rubric, selects the
 		return nil
 	}
 	id := pos[1]
+	if pos[0] == "export" {
+		return exportPlan(ctx, std, tgt, &c, id, format, *sheet, *outFile)
+	}
 	var raw []byte
 	if tgt.remote != nil {
 		var out json.RawMessage
@@ -151,3 +184,81 @@ func printPlan(w io.Writer, p *roadshow.Plan) {
 	}
 }
 
+// exportPlan writes the newest stored plan of event id (planning it first
+// when there is none) in format to file.
+func exportPlan(ctx context.Context, std IO, tgt *target, c *common, id, format, sheet, file string) error {
+	var data []byte
+	if tgt.remote != nil {
+		q := url.Values{"format": {format}}
+		if sheet != "" {
+			q.Set("sheet", sheet)
+		}
+		path := "/api/v1/events/" + url.PathEscape(id) + "/export?" + q.Encode()
+		err := tgt.remote.do(ctx, http.MethodGet, path, nil, "", &data)
+		if me, ok := err.(*medmatch.Error); ok && me.Code == medmatch.ENOTFOUND && me.Field == "plan" {
+			if err := tgt.remote.do(ctx, http.MethodPost, "/api/v1/events/"+url.PathEscape(id)+"/plan", nil, "", nil); err != nil {
+				return err
+			}
+			err = tgt.remote.do(ctx, http.MethodGet, path, nil, "", &data)
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		organizer := medmatch.Viewer{Role: medmatch.RoleOrganizer, KeyID: "cli"}
+		ev, err := tgt.store.Event(ctx, organizer, id)
+		if err != nil {
+			return err
+		}
+		var p roadshow.Plan
+		a, err := tgt.store.Artifact(ctx, roadshow.PlanArtifact(id), 0)
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(a.Data, &p); err != nil {
+				return err
+			}
+		case medmatch.ErrorCode(err) == medmatch.ENOTFOUND:
+			ix, _, err := tgt.localIndex(ctx, c.data, "", indexer.Options{NoSuggestions: true})
+			if err != nil {
+				return err
+			}
+			defer ix.Close()
+			m, err := matcher.New(ctx, tgt.store, ix, matcher.Options{})
+			if err != nil {
+				return err
+			}
+			pp, err := (&roadshow.Planner{Store: tgt.store, Matcher: m}).Plan(ctx, organizer, id)
+			if err != nil {
+				return err
+			}
+			raw, _ := json.Marshal(pp)
+			if err := tgt.store.PutArtifact(ctx, organizer, &medmatch.Artifact{Name: roadshow.PlanArtifact(id), Data: raw}); err != nil {
+				return err
+			}
+			p = *pp
+		default:
+			return err
+		}
+		var b bytes.Buffer
+		switch format {
+		case "xlsx":
+			err = roadshow.WriteXLSX(&b, ev, &p)
+		case "csv":
+			if sheet == "" {
+				sheet = roadshow.SheetEnterprises
+			}
+			err = roadshow.WriteCSV(&b, ev, &p, sheet)
+		default:
+			err = roadshow.WriteHTML(&b, ev, &p)
+		}
+		if err != nil {
+			return err
+		}
+		data = b.Bytes()
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(std.Out, "wrote %s (%d bytes)\n", file, len(data))
+	return nil
+}

@@ -1,8 +1,11 @@
 package roadshow_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/medmatch/medmatch"
@@ -134,5 +137,83 @@ func TestPlanEvent(t *testing.T) {
 	}
 	if p.Schedule.Value > p.Schedule.UpperBound+1e-9 || p.Guarantee == "" {
 		t.Fatalf("schedule value %v above its bound %v", p.Schedule.Value, p.Schedule.UpperBound)
+	}
+}
+
+func TestExport(t *testing.T) {
+	ctx := context.Background()
+	pl, s := demoPlanner(t)
+	ev := &medmatch.Event{Title: "推介会", Theme: "医疗器械", Date: "2026-12-10", Projects: 4, Status: medmatch.EventPublished,
+		Slots: []medmatch.Slot{{Start: "14:00", Minutes: 20, Tables: 2}, {Start: "14:30", Minutes: 20, Tables: 1}}}
+	for i := 1; i <= 6; i++ {
+		ev.Invited = append(ev.Invited, medmatch.Invitation{EnterpriseID: fmt.Sprintf("ent-%03d", i), Quota: 2})
+	}
+	if err := s.PutEvent(ctx, organizer, ev); err != nil {
+		t.Fatal(err)
+	}
+	p, err := pl.Plan(ctx, organizer, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Schedule.Meetings) == 0 {
+		t.Fatal("no meetings planned")
+	}
+	var buf bytes.Buffer
+	if err := roadshow.WriteXLSX(&buf, ev, p); err != nil {
+		t.Fatal(err)
+	}
+	book, err := roadshow.ReadXLSX(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := roadshow.Tables(ev, p)
+	for _, name := range roadshow.Sheets {
+		got := book[name]
+		if len(got) != len(want[name]) {
+			t.Fatalf("sheet %s has %d rows; want %d", name, len(got), len(want[name]))
+		}
+		for r := range got {
+			for c := range want[name][r] {
+				g := ""
+				if c < len(got[r]) {
+					g = got[r][c]
+				}
+				if g != want[name][r][c] {
+					t.Fatalf("sheet %s row %d col %d = %q; want %q", name, r+1, c+1, g, want[name][r][c])
+				}
+			}
+		}
+	}
+	if len(book[roadshow.SheetProjects]) != len(p.Selected)+1 || book[roadshow.SheetProjects][1][1] != p.Selected[0].AchievementID {
+		t.Fatalf("projects sheet %v", book[roadshow.SheetProjects])
+	}
+	if len(book[roadshow.SheetEnterprises]) != len(p.Schedule.Meetings)+1 {
+		t.Fatalf("enterprise sheet has %d rows for %d meetings", len(book[roadshow.SheetEnterprises]), len(p.Schedule.Meetings))
+	}
+	// The grid: slot 2 has one table; its second column is "—".
+	grid := book[roadshow.SheetGrid]
+	if len(grid) != 3 || grid[2][3] != "—" {
+		t.Fatalf("grid %v", grid)
+	}
+	// CSV of the same table.
+	buf.Reset()
+	if err := roadshow.WriteCSV(&buf, ev, p, roadshow.SheetEnterprises); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte("\ufeff")))).ReadAll()
+	if err != nil || len(rows) != len(p.Schedule.Meetings)+1 {
+		t.Fatalf("csv: %d rows, %v", len(rows), err)
+	}
+	if err := roadshow.WriteCSV(&buf, ev, p, "nope"); medmatch.ErrorCode(err) != medmatch.EINVALID {
+		t.Fatalf("unknown sheet: %v", err)
+	}
+	// Printable: one section per enterprise, page breaks, names escaped.
+	buf.Reset()
+	if err := roadshow.WriteHTML(&buf, ev, p); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	if strings.Count(html, "<section>") != len(ev.Invited) || !strings.Contains(html, "break-after:page") || !strings.Contains(html, p.Agenda[0].Name) {
+		t.Fatalf("printable agenda: %d sections for %d enterprises", strings.Count(html, "<section>"), len(ev.Invited))
 	}
 }
