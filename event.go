@@ -36,6 +36,8 @@ type Event struct {
 	Invited        []Invitation `json:"invited"`
 	// Rubric is the event's screening standard.
 	Rubric Rubric `json:"rubric"`
+	// Locked meetings stay where they are when the event is re-planned.
+	Locked []LockedMeeting `json:"locked,omitempty"`
 	// RequestTTL is how long a meeting request may wait for an answer
 	// before it expires (e.g. "48h"; empty: never).
 	RequestTTL string `json:"request_ttl,omitempty"`
@@ -112,6 +114,14 @@ type Invitation struct {
 	Available []int            `json:"available,omitempty"`
 	Quota     int              `json:"quota"` // most meetings; default 3
 	Requests  []MeetingRequest `json:"requests,omitempty"`
+}
+
+// LockedMeeting is a meeting an organizer fixed in a slot at a table.
+type LockedMeeting struct {
+	EnterpriseID  string `json:"enterprise_id"`
+	AchievementID string `json:"achievement_id"`
+	Slot          int    `json:"slot"`  // 0-based
+	Table         int    `json:"table"` // 1-based
 }
 
 // MeetingRequest is an enterprise asking to meet a project's team.
@@ -222,6 +232,19 @@ func (e *Event) Validate() error {
 		}
 	}
 	e.Rubric.validate(&v)
+	for i, l := range e.Locked {
+		f := fmt.Sprintf("locked[%d]", i)
+		switch {
+		case e.Invitation(l.EnterpriseID) == nil:
+			v.add(f+".enterprise_id", "%q is not invited", l.EnterpriseID)
+		case !ValidID(l.AchievementID):
+			v.add(f+".achievement_id", "is required and must be a valid id")
+		case l.Slot < 0 || l.Slot >= len(e.Slots):
+			v.add(f+".slot", "is slot %d; the event has slots 0-%d", l.Slot, len(e.Slots)-1)
+		case l.Table < 1 || l.Table > e.Slots[l.Slot].Tables:
+			v.add(f+".table", "is table %d; slot %d has tables 1-%d", l.Table, l.Slot, e.Slots[l.Slot].Tables)
+		}
+	}
 	switch e.Status {
 	case EventDraft, EventPublished, EventClosed:
 	default:

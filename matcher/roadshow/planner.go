@@ -2,8 +2,10 @@ package roadshow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -46,7 +48,30 @@ type Plan struct {
 	Guarantee  string             `json:"guarantee"`
 	Agenda     []EnterpriseAgenda `json:"agenda"` // per invited enterprise
 	Schedule   PlanSchedule       `json:"schedule"`
-	TookMS     int64              `json:"took_ms"`
+	// Expired lists the requests this run expired; Changes the meetings of
+	// the previous plan that moved or were dropped, and why.
+	Expired []ExpiredRequest `json:"expired,omitempty"`
+	Changes []MeetingChange  `json:"changes,omitempty"`
+	TookMS  int64            `json:"took_ms"`
+}
+
+// ExpiredRequest is a request that waited longer than the event allows.
+type ExpiredRequest struct {
+	EnterpriseID  string    `json:"enterprise_id"`
+	AchievementID string    `json:"achievement_id"`
+	RequestedAt   time.Time `json:"requested_at"`
+}
+
+// MeetingChange is a meeting of the previous plan that is not where it
+// was: moved (To set) or dropped (Reason says why).
+type MeetingChange struct {
+	EnterpriseID  string `json:"enterprise_id"`
+	AchievementID string `json:"achievement_id"`
+	FromSlot      int    `json:"from_slot"`
+	FromTable     int    `json:"from_table"`
+	ToSlot        *int   `json:"to_slot,omitempty"`
+	ToTable       *int   `json:"to_table,omitempty"`
+	Reason        string `json:"reason,omitempty"`
 }
 
 // RejectedProject is a candidate that failed the rubric.
@@ -145,6 +170,12 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 	if err != nil {
 		return nil, err
 	}
+	// Unanswered requests past the event's TTL expire (and are stored so),
+	// instead of holding a place.
+	expired, err := pl.expire(ctx, v, ev)
+	if err != nil {
+		return nil, err
+	}
 	k := pl.PerEnterprise
 	if k <= 0 {
 		k = 20
@@ -153,7 +184,7 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 	if minMatch <= 0 {
 		minMatch = 0.2
 	}
-	out := &Plan{EventID: ev.ID, EventVersion: ev.Version, At: pl.now(), Selected: []SelectedProject{}, Agenda: []EnterpriseAgenda{}}
+	out := &Plan{EventID: ev.ID, EventVersion: ev.Version, At: pl.now(), Selected: []SelectedProject{}, Agenda: []EnterpriseAgenda{}, Expired: expired}
 
 	// Hard filters inside every candidate query: the rubric's and the pool's.
 	filters := map[string][]string{}
@@ -228,8 +259,15 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 			}
 		}
 	}
-	// Pinned projects are candidates whatever their matches.
-	for _, pid := range ev.Pins {
+	// Pinned projects, and those of locked meetings, are candidates
+	// whatever their matches.
+	pins := append([]string(nil), ev.Pins...)
+	for _, l := range ev.Locked {
+		if !slices.Contains(pins, l.AchievementID) {
+			pins = append(pins, l.AchievementID)
+		}
+	}
+	for _, pid := range pins {
 		if _, ok := byID[pid]; ok {
 			continue
 		}
@@ -256,7 +294,7 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 	var screens []Screening
 	var ids []string
 	pinned := map[string]bool{}
-	for _, p := range ev.Pins {
+	for _, p := range pins {
 		pinned[p] = true
 	}
 	for _, pid := range order {
@@ -366,9 +404,25 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 		sort.SliceStable(ag.Recommendations, func(a, b int) bool { return ag.Recommendations[a].Match > ag.Recommendations[b].Match })
 		out.Agenda = append(out.Agenda, ag)
 	}
+	entIndex := map[string]int{}
+	for e, inv := range ev.Invited {
+		entIndex[inv.EnterpriseID] = e
+	}
+	for i, l := range ev.Locked {
+		p, ok := col[l.AchievementID]
+		if !ok {
+			return nil, medmatch.Errorf(medmatch.EINVALID, fmt.Sprintf("locked[%d].achievement_id", i), "%q is not among the presented projects (it is excluded, or failed the rubric)", l.AchievementID)
+		}
+		e := entIndex[l.EnterpriseID]
+		value := 0.0
+		if m := matches[e][l.AchievementID]; m != nil {
+			value = m.Score
+		}
+		in.Locked = append(in.Locked, Placed{E: e, P: p, Slot: l.Slot, Table: l.Table - 1, Value: value})
+	}
 	sched, err := PlanMeetings(in)
 	if err != nil {
-		return nil, err
+		return nil, medmatch.Errorf(medmatch.EINVALID, "locked", "%s", strings.TrimPrefix(err.Error(), "roadshow: "))
 	}
 	ps := PlanSchedule{Meetings: []PlannedMeeting{}, Min: sched.Min, MinBound: sched.MinBound, Optimal: sched.Optimal,
 		Value: round3(sched.Value), UpperBound: round3(sched.UpperBound), Gap: round3(sched.Gap)}
@@ -380,8 +434,115 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 		ps.Unplaced = append(ps.Unplaced, UnplacedReason{EnterpriseID: ents[u.E].ID, AchievementID: ids[sel.Picked[u.P]], Reason: u.Reason})
 	}
 	out.Schedule = ps
+	if prev, err := pl.previous(ctx, v, ev.ID); err != nil {
+		return nil, err
+	} else if prev != nil {
+		out.Changes = changes(prev, out, ev)
+	}
 	out.TookMS = time.Since(start).Milliseconds()
 	return out, nil
+}
+
+// expire marks pending requests older than the event's RequestTTL as
+// expired and stores the event.
+func (pl *Planner) expire(ctx context.Context, v medmatch.Viewer, ev *medmatch.Event) ([]ExpiredRequest, error) {
+	if ev.RequestTTL == "" {
+		return nil, nil
+	}
+	ttl, err := time.ParseDuration(ev.RequestTTL)
+	if err != nil {
+		return nil, err
+	}
+	now := pl.now()
+	var out []ExpiredRequest
+	for i := range ev.Invited {
+		for j := range ev.Invited[i].Requests {
+			r := &ev.Invited[i].Requests[j]
+			if r.Status == medmatch.RequestPending && !r.At.IsZero() && now.Sub(r.At) > ttl {
+				r.Status = medmatch.RequestExpired
+				out = append(out, ExpiredRequest{EnterpriseID: ev.Invited[i].EnterpriseID, AchievementID: r.AchievementID, RequestedAt: r.At})
+			}
+		}
+	}
+	if len(out) > 0 {
+		if err := pl.Store.PutEvent(ctx, v, ev); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// previous returns the newest stored plan of the event, or nil.
+func (pl *Planner) previous(ctx context.Context, v medmatch.Viewer, id string) (*Plan, error) {
+	a, err := pl.Store.Artifact(ctx, PlanArtifact(id), 0)
+	if medmatch.ErrorCode(err) == medmatch.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var p Plan
+	if err := json.Unmarshal(a.Data, &p); err != nil {
+		return nil, fmt.Errorf("roadshow: stored plan of %s: %w", id, err)
+	}
+	return &p, nil
+}
+
+// changes lists the previous plan's meetings that are not where they were.
+func changes(prev, cur *Plan, ev *medmatch.Event) []MeetingChange {
+	type key struct{ e, a string }
+	now := map[key]PlannedMeeting{}
+	for _, m := range cur.Schedule.Meetings {
+		now[key{m.EnterpriseID, m.AchievementID}] = m
+	}
+	why := map[key]string{}
+	for _, u := range cur.Schedule.Unplaced {
+		why[key{u.EnterpriseID, u.AchievementID}] = u.Reason
+	}
+	selected := map[string]bool{}
+	for _, s := range cur.Selected {
+		selected[s.AchievementID] = true
+	}
+	var out []MeetingChange
+	for _, m := range prev.Schedule.Meetings {
+		k := key{m.EnterpriseID, m.AchievementID}
+		c := MeetingChange{EnterpriseID: m.EnterpriseID, AchievementID: m.AchievementID, FromSlot: m.Slot, FromTable: m.Table}
+		if n, ok := now[k]; ok {
+			if n.Slot == m.Slot && n.Table == m.Table {
+				continue
+			}
+			s, t := n.Slot, n.Table
+			c.ToSlot, c.ToTable = &s, &t
+			switch {
+			case m.Slot >= len(ev.Slots):
+				c.Reason = "its slot was removed"
+			case m.Table > ev.Slots[m.Slot].Tables:
+				c.Reason = "its table was removed"
+			}
+			out = append(out, c)
+			continue
+		}
+		switch {
+		case !selected[m.AchievementID]:
+			c.Reason = "the project is no longer presented"
+		case ev.Invitation(m.EnterpriseID) == nil:
+			c.Reason = "the enterprise is no longer invited"
+		case m.Slot >= len(ev.Slots):
+			c.Reason = "its slot was removed; " + orDefault(why[k], "no other place")
+		case m.Table > ev.Slots[m.Slot].Tables:
+			c.Reason = "its table was removed; " + orDefault(why[k], "no other place")
+		default:
+			c.Reason = orDefault(why[k], "no longer recommended")
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
 }
 
 func (pl *Planner) now() time.Time {

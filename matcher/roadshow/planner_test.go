@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/medmatch/medmatch"
 	"github.com/medmatch/medmatch/bolt"
@@ -215,5 +217,93 @@ func TestExport(t *testing.T) {
 	html := buf.String()
 	if strings.Count(html, "<section>") != len(ev.Invited) || !strings.Contains(html, "break-after:page") || !strings.Contains(html, p.Agenda[0].Name) {
 		t.Fatalf("printable agenda: %d sections for %d enterprises", strings.Count(html, "<section>"), len(ev.Invited))
+	}
+}
+
+func TestReplanLocksExpiryAndChanges(t *testing.T) {
+	ctx := context.Background()
+	pl, s := demoPlanner(t)
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	pl.Now = func() time.Time { return now }
+	ev := &medmatch.Event{Title: "推介会", Theme: "医疗器械", Date: "2026-12-10", Projects: 5, Status: medmatch.EventPublished, RequestTTL: "72h",
+		Slots: []medmatch.Slot{{Start: "14:00", Minutes: 20, Tables: 3}, {Start: "14:30", Minutes: 20, Tables: 3}, {Start: "15:00", Minutes: 20, Tables: 3}}}
+	for i := 1; i <= 8; i++ {
+		ev.Invited = append(ev.Invited, medmatch.Invitation{EnterpriseID: fmt.Sprintf("ent-%03d", i), Quota: 2})
+	}
+	ev.Invited[1].Requests = []medmatch.MeetingRequest{
+		{AchievementID: "ach-0003", Status: medmatch.RequestPending, At: now.Add(-100 * time.Hour)},
+		{AchievementID: "ach-0004", Status: medmatch.RequestPending, At: now.Add(-10 * time.Hour)},
+	}
+	if err := s.PutEvent(ctx, organizer, ev); err != nil {
+		t.Fatal(err)
+	}
+	first, err := pl.Plan(ctx, organizer, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Expired) != 1 || first.Expired[0].AchievementID != "ach-0003" {
+		t.Fatalf("expired %+v; want the 100-hour-old request only", first.Expired)
+	}
+	stored, _ := s.Event(ctx, organizer, ev.ID)
+	if st := stored.Invitation("ent-002").Requests; st[0].Status != medmatch.RequestExpired || st[1].Status != medmatch.RequestPending {
+		t.Fatalf("stored requests %+v", st)
+	}
+	data, _ := json.Marshal(first)
+	if err := s.PutArtifact(ctx, organizer, &medmatch.Artifact{Name: roadshow.PlanArtifact(ev.ID), Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Schedule.Meetings) < 4 {
+		t.Fatalf("only %d meetings planned", len(first.Schedule.Meetings))
+	}
+	// Lock a meeting of slot 2 where it is, remove slot 1's tables, re-plan.
+	var keep roadshow.PlannedMeeting
+	for _, m := range first.Schedule.Meetings {
+		if m.Slot == 1 {
+			keep = m
+			break
+		}
+	}
+	stored.Locked = []medmatch.LockedMeeting{{EnterpriseID: keep.EnterpriseID, AchievementID: keep.AchievementID, Slot: 1, Table: keep.Table}}
+	stored.Slots[0].Tables = 0
+	if err := s.PutEvent(ctx, organizer, stored); err != nil {
+		t.Fatal(err)
+	}
+	second, err := pl.Plan(ctx, organizer, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range second.Schedule.Meetings {
+		if m.Slot == 0 {
+			t.Fatalf("a meeting in slot 0, which has no tables: %+v", m)
+		}
+		if m.EnterpriseID == keep.EnterpriseID && m.AchievementID == keep.AchievementID && m.Slot == 1 && m.Table == keep.Table {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("locked meeting %+v moved", keep)
+	}
+	// Every meeting of the removed slot is listed, moved or with a reason.
+	listed := map[string]bool{}
+	for _, c := range second.Changes {
+		if c.ToSlot == nil && c.Reason == "" {
+			t.Fatalf("dropped without a reason: %+v", c)
+		}
+		listed[c.EnterpriseID+"×"+c.AchievementID] = true
+	}
+	for _, m := range first.Schedule.Meetings {
+		if m.Slot == 0 && !listed[m.EnterpriseID+"×"+m.AchievementID] {
+			t.Fatalf("meeting %+v of the removed slot is not listed among the changes %+v", m, second.Changes)
+		}
+	}
+	// A lock outside the presented projects is a clear error.
+	stored, _ = s.Event(ctx, organizer, ev.ID)
+	stored.Locked = append(stored.Locked, medmatch.LockedMeeting{EnterpriseID: "ent-003", AchievementID: keep.AchievementID, Slot: 1, Table: keep.Table})
+	if err := s.PutEvent(ctx, organizer, stored); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pl.Plan(ctx, organizer, ev.ID); medmatch.ErrorCode(err) != medmatch.EINVALID {
+		t.Fatalf("two locked meetings at one table: %v; want invalid", err)
 	}
 }
