@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/medmatch/medmatch"
@@ -213,23 +215,24 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 	byID := map[string]*cand{}
 	var order []string
 	matches := make([]map[string]*matcher.Match, len(ev.Invited))
+	byEnt, err := pl.openDemands(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	texts := make([]string, len(ev.Invited))
 	for i, inv := range ev.Invited {
 		r, err := pl.Store.Get(ctx, v, medmatch.KindEnterprise, inv.EnterpriseID)
 		if err != nil {
 			return nil, fmt.Errorf("invited[%d]: %w", i, err)
 		}
 		ents[i] = r.(*medmatch.Enterprise)
-		ds, err := pl.openDemands(ctx, v, inv.EnterpriseID)
-		if err != nil {
-			return nil, err
-		}
-		demands[i] = ds
+		demands[i] = byEnt[inv.EnterpriseID]
 		// What the enterprise wants: its open demands and its profile; the
 		// event's theme only for an enterprise that says nothing itself
 		// (otherwise the theme's words would pull every enterprise to the
 		// same projects).
 		var text strings.Builder
-		for _, d := range ds {
+		for _, d := range demands[i] {
 			text.WriteString(d.Title + "\n" + d.Description + "\n")
 		}
 		text.WriteString(ents[i].Profile)
@@ -240,9 +243,30 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 		if len(body) > matcher.MaxTextChars {
 			body = body[:matcher.MaxTextChars]
 		}
-		res, err := pl.Matcher.Match(ctx, v, matcher.Request{Text: string(body), Limit: k, Filters: filters, Within: within})
-		if err != nil {
-			return nil, fmt.Errorf("match %s: %w", inv.EnterpriseID, err)
+		texts[i] = string(body)
+	}
+	// Match the enterprises on every CPU; merge in invitation order.
+	results := make([]*matcher.Result, len(ev.Invited))
+	errs := make([]error, len(ev.Invited))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(len(texts), runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i], errs[i] = pl.Matcher.Match(ctx, v, matcher.Request{Text: texts[i], Limit: k, Filters: filters, Within: within})
+			}
+		}()
+	}
+	for i := range texts {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, res := range results {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("match %s: %w", ev.Invited[i].EnterpriseID, errs[i])
 		}
 		matches[i] = map[string]*matcher.Match{}
 		best := 0.0
@@ -592,9 +616,9 @@ func guarantee(p *Problem) string {
 	}
 }
 
-// openDemands lists an enterprise's open demands v may read.
-func (pl *Planner) openDemands(ctx context.Context, v medmatch.Viewer, ent string) ([]*medmatch.Demand, error) {
-	var out []*medmatch.Demand
+// openDemands lists the open demands v may read, by enterprise.
+func (pl *Planner) openDemands(ctx context.Context, v medmatch.Viewer) (map[string][]*medmatch.Demand, error) {
+	out := map[string][]*medmatch.Demand{}
 	opt := medmatch.ListOptions{Limit: medmatch.MaxLimit}
 	for {
 		page, err := pl.Store.List(ctx, v, medmatch.KindDemand, opt)
@@ -602,8 +626,8 @@ func (pl *Planner) openDemands(ctx context.Context, v medmatch.Viewer, ent strin
 			return nil, err
 		}
 		for _, r := range page.Records {
-			if d := r.(*medmatch.Demand); d.EnterpriseID == ent && d.Status == medmatch.DemandOpen {
-				out = append(out, d)
+			if d := r.(*medmatch.Demand); d.Status == medmatch.DemandOpen {
+				out[d.EnterpriseID] = append(out[d.EnterpriseID], d)
 			}
 		}
 		if page.NextCursor == "" {

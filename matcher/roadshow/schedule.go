@@ -281,7 +281,7 @@ func PlanMeetings(in *ScheduleInput) (*Schedule, error) {
 	s.Value = pl.value + lockedValue
 	s.UpperBound = pl.valueBound(todo) + lockedValue
 	if s.UpperBound > 0 {
-		s.Gap = 1 - s.Value/s.UpperBound
+		s.Gap = max(0, 1-s.Value/s.UpperBound)
 	}
 	return s, nil
 }
