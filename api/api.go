@@ -102,6 +102,7 @@ func New(cfg Config) *Server {
 	e.POST(v1+"/events/:id/plan", s.planEvent, ready)
 	e.GET(v1+"/events/:id/plan", s.eventPlan, ready)
 	e.GET(v1+"/events/:id/export", s.exportEvent, ready)
+	e.GET(v1+"/events/:id/agenda", s.agenda, ready)
 	e.POST(v1+"/import", s.importFile, ready, middleware.BodyLimit("64M"))
 	e.POST(v1+"/keys", s.createKey, ready, middleware.BodyLimit("64K"))
 	e.POST(v1+"/admin/reindex", s.reindex, ready)

@@ -807,4 +807,34 @@ func TestEventsAPI(t *testing.T) {
 	if x := e.get("/api/v1/events/"+ev.ID+"/export", "ent1"); x.status != 403 {
 		t.Fatalf("enterprise exports: %d", x.status)
 	}
+	// Agendas: an enterprise reads its own; organizers name one.
+	var ag struct {
+		EnterpriseID    string `json:"enterprise_id"`
+		Meetings        []roadshow.PlannedMeeting
+		Recommendations []roadshow.Recommendation
+	}
+	x = e.get("/api/v1/events/"+ev.ID+"/agenda", "ent1")
+	x.json(t, &ag)
+	if x.status != 200 || ag.EnterpriseID != "ent-001" {
+		t.Fatalf("agenda: %d %s", x.status, x.body)
+	}
+	for _, m := range ag.Meetings {
+		if m.EnterpriseID != "ent-001" {
+			t.Fatalf("ent-001's agenda holds %+v", m)
+		}
+	}
+	for who, want := range map[string]int{"": 404, "reader": 404} {
+		if x := e.get("/api/v1/events/"+ev.ID+"/agenda", who); x.status != want {
+			t.Fatalf("agenda as %q: %d; want %d", who, x.status, want)
+		}
+	}
+	if x := e.get("/api/v1/events/"+ev.ID+"/agenda?enterprise=ent-002", "ent1"); x.status != 403 {
+		t.Fatalf("ent-001 reads ent-002's agenda: %d", x.status)
+	}
+	if x := e.get("/api/v1/events/"+ev.ID+"/agenda", "organizer"); x.status != 400 {
+		t.Fatalf("organizer agenda without enterprise: %d", x.status)
+	}
+	if x := e.get("/api/v1/events/"+ev.ID+"/agenda?enterprise=ent-002", "organizer"); x.status != 200 {
+		t.Fatalf("organizer reads ent-002's agenda: %d %s", x.status, x.body)
+	}
 }

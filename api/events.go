@@ -200,3 +200,51 @@ func (s *Server) exportEvent(c echo.Context) error {
 		return c.HTMLBlob(http.StatusOK, b.Bytes())
 	}
 }
+
+// agenda answers GET /api/v1/events/:id/agenda: an invited enterprise's
+// recommended projects and meetings in the newest plan — its own, or, for
+// organizers, that of ?enterprise=ID.
+func (s *Server) agenda(c echo.Context) error {
+	ctx := c.Request().Context()
+	v := viewer(c)
+	ev, err := s.cfg.Store.Event(ctx, v, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	ent := v.Enterprise
+	if v.Staff() {
+		if ent = c.QueryParam("enterprise"); ent == "" {
+			return medmatch.Errorf(medmatch.EINVALID, "enterprise", "organizers name the enterprise: ?enterprise=ID")
+		}
+		if ev.Invitation(ent) == nil {
+			return medmatch.Errorf(medmatch.ENOTFOUND, "enterprise", "%q is not invited to %s", ent, ev.ID)
+		}
+	} else if c.QueryParam("enterprise") != "" && c.QueryParam("enterprise") != ent {
+		return medmatch.Errorf(medmatch.EFORBIDDEN, "enterprise", "an enterprise reads only its own agenda")
+	}
+	a, err := s.cfg.Store.Artifact(ctx, roadshow.PlanArtifact(ev.ID), 0)
+	if medmatch.ErrorCode(err) == medmatch.ENOTFOUND {
+		return medmatch.Errorf(medmatch.ENOTFOUND, "plan", "the organizers have not planned %s yet", ev.ID)
+	} else if err != nil {
+		return err
+	}
+	var p roadshow.Plan
+	if err := json.Unmarshal(a.Data, &p); err != nil {
+		return err
+	}
+	out := map[string]any{"event_id": ev.ID, "plan_version": a.Version, "enterprise_id": ent}
+	meetings := []roadshow.PlannedMeeting{}
+	for _, m := range p.Schedule.Meetings {
+		if m.EnterpriseID == ent {
+			meetings = append(meetings, m)
+		}
+	}
+	out["meetings"] = meetings
+	out["recommendations"] = []roadshow.Recommendation{}
+	for _, ag := range p.Agenda {
+		if ag.EnterpriseID == ent {
+			out["name"], out["recommendations"] = ag.Name, ag.Recommendations
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
