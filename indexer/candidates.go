@@ -108,7 +108,11 @@ func (ix *Index) Candidates(ctx context.Context, v medmatch.Viewer, req Candidat
 		if err != nil {
 			return nil, err
 		}
-		w := *req.Within
+		w := *req.Within // validate normalises in place: a copy, filters too
+		w.Filters = make(map[string][]string, len(req.Within.Filters))
+		for f, vs := range req.Within.Filters {
+			w.Filters[f] = append([]string(nil), vs...)
+		}
 		if err := w.validate(tax); err != nil {
 			return nil, err
 		}

@@ -22,8 +22,8 @@ func runBenchRoadshow(ctx context.Context, std IO, args []string) error {
 	fset := newFlags("bench roadshow", "[flags]", `
 Measures planning a roadshow on a synthetic catalogue recombined from the
 CSL corpus (as "medmatch bench"), in a temporary data dir: --docs
-achievements and --enterprises enterprises (profile and one demand each
-from CSL abstracts), an event inviting every enterprise (each available in
+achievements and --enterprises enterprises (a profile of its own and a
+demand on one of ten topics, all from CSL abstracts), an event inviting every enterprise (each available in
 about 70% of the slots, quota 3) to see --projects projects in --slots
 slots of --tables tables. After the semantic model is fitted and the
 catalogue folded in (the steady state of a server), the plan — screening,
@@ -76,6 +76,8 @@ selection, recommendations and the schedule — is timed --runs times.`, std.Err
 	}
 	defer store.Close()
 	progress("importing %d achievements and %d enterprises", *docs, *nent)
+	// Invited enterprises share interests, as at a themed roadshow: each
+	// demand is one of ten topic papers; each profile a paper of its own.
 	var recs []medmatch.Record
 	for i := range *nent {
 		p := papers[(i*7)%len(papers)]
@@ -83,7 +85,7 @@ selection, recommendations and the schedule — is timed --runs times.`, std.Err
 		id := fmt.Sprintf("ent-syn-%04d", i)
 		recs = append(recs, &medmatch.Enterprise{Meta: medmatch.Meta{ID: id, Synthetic: true}, Name: fmt.Sprintf("合成企业%04d", i),
 			Region: em.Region, Fields: em.Fields, Profile: p.Abstract})
-		q := papers[(i*7+3)%len(papers)]
+		q := papers[(i%10)*37%len(papers)]
 		recs = append(recs, &medmatch.Demand{Meta: medmatch.Meta{ID: fmt.Sprintf("dem-syn-%04d", i), Synthetic: true}, EnterpriseID: id,
 			Title: q.Title, Description: q.Abstract})
 	}

@@ -255,7 +255,7 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i], errs[i] = pl.Matcher.Match(ctx, v, matcher.Request{Text: texts[i], Limit: k, Filters: filters, Within: within})
+				results[i], errs[i] = pl.Matcher.Match(ctx, v, matcher.Request{Text: texts[i], Limit: k, Pool: 2 * k, Filters: filters, Within: within})
 			}
 		}()
 	}
