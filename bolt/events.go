@@ -46,10 +46,26 @@ func (s *Store) PutEvent(ctx context.Context, v medmatch.Viewer, e *medmatch.Eve
 		if err := medmatch.CanWriteEvent(v, old, e); err != nil {
 			return err
 		}
-		// Invited enterprises must exist.
+		// Invited enterprises, requested, pinned and locked projects must exist.
+		achs := tx.Bucket(recBucket(medmatch.KindAchievement))
 		for i, inv := range e.Invited {
 			if tx.Bucket(recBucket(medmatch.KindEnterprise)).Get([]byte(inv.EnterpriseID)) == nil {
 				return medmatch.Errorf(medmatch.EINVALID, "invited["+itoa(i)+"].enterprise_id", "no enterprise %q", inv.EnterpriseID)
+			}
+			for j, r := range inv.Requests {
+				if achs.Get([]byte(r.AchievementID)) == nil {
+					return medmatch.Errorf(medmatch.EINVALID, "invited["+itoa(i)+"].requests["+itoa(j)+"].achievement_id", "no achievement %q", r.AchievementID)
+				}
+			}
+		}
+		for i, id := range e.Pins {
+			if achs.Get([]byte(id)) == nil {
+				return medmatch.Errorf(medmatch.EINVALID, "pins["+itoa(i)+"]", "no achievement %q", id)
+			}
+		}
+		for i, l := range e.Locked {
+			if achs.Get([]byte(l.AchievementID)) == nil {
+				return medmatch.Errorf(medmatch.EINVALID, "locked["+itoa(i)+"].achievement_id", "no achievement %q", l.AchievementID)
 			}
 		}
 		now := s.now().UTC()
