@@ -29,6 +29,9 @@ func ReadLabels(r io.Reader) ([]RawLabel, error) {
 		if err := dec.Decode(&l); err != nil {
 			return nil, fmt.Errorf("line %d: %v", line, err)
 		}
+		if dec.More() {
+			return nil, fmt.Errorf("line %d: more than one JSON object", line)
+		}
 		switch {
 		case l.Query == "":
 			return nil, fmt.Errorf("line %d: query is required", line)
