@@ -16,9 +16,10 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# Fuzz the analyzer's offsets for a minute.
+# Fuzz the analyzer's offsets and the labels reader, a minute each.
 fuzz:
 	$(GO) test ./dict -run '^$$' -fuzz FuzzOffsets -fuzztime 60s
+	$(GO) test ./matcher -run '^$$' -fuzz FuzzReadLabels -fuzztime 60s
 
 build:
 	$(GO) build -o bin/medmatch ./cmd/medmatch
