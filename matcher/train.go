@@ -59,7 +59,7 @@ func (m *Matcher) FitModel(ctx context.Context, opt FitOptions) (*Model, error) 
 		}
 	}
 	n, seen := 0, 0
-	_, err := m.store.Scan(ctx, func(r medmatch.Record) error {
+	err := eachRecord(ctx, m.store, medmatch.Kinds, func(r medmatch.Record) error {
 		if !medmatch.CanRead(medmatch.Viewer{}, r) {
 			return nil
 		}

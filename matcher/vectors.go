@@ -2,7 +2,6 @@ package matcher
 
 import (
 	"context"
-	"errors"
 	"hash/fnv"
 	"runtime"
 	"strconv"
@@ -204,19 +203,18 @@ func (m *Matcher) Warm(ctx context.Context) (int, error) {
 			}
 		}()
 	}
-	stop := errors.New("stop")
-	_, err := m.store.Scan(ctx, func(r medmatch.Record) error {
+	err := eachRecord(ctx, m.store, []medmatch.Kind{medmatch.KindAchievement, medmatch.KindDemand, medmatch.KindEnterprise, medmatch.KindTeam}, func(r medmatch.Record) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if m.cache.len() >= m.cache.cap {
-			return stop
+			return errStop
 		}
 		m.mu.RLock()
 		changed := m.modelVer != ver
 		m.mu.RUnlock()
 		if changed {
-			return stop
+			return errStop
 		}
 		switch r := r.(type) {
 		case *medmatch.Achievement:
@@ -227,17 +225,12 @@ func (m *Matcher) Warm(ctx context.Context) (int, error) {
 			if r.Status != medmatch.DemandOpen {
 				return nil
 			}
-		case *medmatch.ClinicalNeed:
-			return nil
 		}
 		jobs <- r
 		return nil
 	})
 	close(jobs)
 	wg.Wait()
-	if errors.Is(err, stop) {
-		err = nil
-	}
 	return int(n.Load()), err
 }
 
