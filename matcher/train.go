@@ -454,7 +454,8 @@ func (m *Matcher) Train(ctx context.Context, v medmatch.Viewer, req TrainRequest
 	have := m.model != nil
 	m.mu.RUnlock()
 	if req.Semantic || !have {
-		model, err := m.FitModel(ctx, FitOptions{K: req.K, MaxDocs: req.MaxDocs, Seed: uint64(time.Now().UnixNano())})
+		// A fixed seed: refitting the same catalogue gives the same model.
+		model, err := m.FitModel(ctx, FitOptions{K: req.K, MaxDocs: req.MaxDocs, Seed: 1})
 		if err != nil {
 			return nil, medmatch.Errorf(medmatch.EINVALID, "semantic", "cannot fit the semantic model: %v", err)
 		}
