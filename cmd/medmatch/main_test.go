@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medmatch/medmatch"
 	"github.com/medmatch/medmatch/bolt"
 	"github.com/medmatch/medmatch/dict"
+	"github.com/medmatch/medmatch/fixtures"
 	"github.com/medmatch/medmatch/matcher/roadshow"
 )
 
@@ -297,5 +299,31 @@ func TestFlagsAfterArguments(t *testing.T) {
 		if err != nil || fmt.Sprint(pos) != c.pos || *d != "D" || *n != 3 {
 			t.Errorf("parse(%q) = %v, %v, data %q n %d; want %s, D, 3", c.args, pos, err, *d, *n, c.pos)
 		}
+	}
+}
+
+// A demo store made before roadshow events existed gets the demo event on
+// the next serve --demo; the catalogue is not loaded twice.
+func TestDemoEventIntoOlderDemoStore(t *testing.T) {
+	dir := t.TempDir()
+	st, err := openStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := fixtures.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Import(context.Background(), medmatch.System, recs, medmatch.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	s, logs := startServer(t, dir, true)
+	evs, err := s.store.Events(context.Background(), medmatch.System)
+	if err != nil || len(evs) != 1 || evs[0].ID != "evt-demo-device" {
+		t.Fatalf("events %v %v; want the demo event", evs, err)
+	}
+	if !strings.Contains(logs.String(), "demo catalogue not loaded") {
+		t.Fatalf("logs:\n%s", logs.String())
 	}
 }

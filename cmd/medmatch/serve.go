@@ -129,24 +129,34 @@ func (s *Server) loadDemo(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load demo catalogue: %w", err)
 	}
-	if res.Skipped {
-		s.Log.Info("demo catalogue not loaded: the store already holds records")
-		return nil
-	}
 	if res.Rejected > 0 {
 		return fmt.Errorf("load demo catalogue: %d records rejected", res.Rejected)
 	}
-	s.Log.Info("demo catalogue loaded", "records", res.Created)
+	if res.Skipped {
+		s.Log.Info("demo catalogue not loaded: the store already holds records")
+	} else {
+		s.Log.Info("demo catalogue loaded", "records", res.Created)
+	}
+	// The demo events, when the store has none: also into a demo store made
+	// before events existed. Another catalogue may lack their enterprises;
+	// then they are left out, with a log line.
+	if have, err := s.store.Events(ctx, medmatch.System); err != nil || len(have) > 0 {
+		return err
+	}
 	events, err := fixtures.Events()
 	if err != nil {
 		return err
 	}
 	for _, e := range events {
 		if err := s.store.PutEvent(ctx, medmatch.System, e); err != nil {
-			return fmt.Errorf("load demo event %s: %w", e.ID, err)
+			if !res.Skipped {
+				return fmt.Errorf("load demo event %s: %w", e.ID, err)
+			}
+			s.Log.Info("demo event not loaded", "event", e.ID, "reason", medmatch.ErrorMessage(err))
+			continue
 		}
+		s.Log.Info("demo roadshow event loaded", "event", e.ID)
 	}
-	s.Log.Info("demo roadshow events loaded", "events", len(events))
 	return nil
 }
 
