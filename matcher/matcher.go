@@ -16,7 +16,6 @@ package matcher
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"math"
 	"sort"
@@ -744,6 +743,3 @@ func matchedTerms(terms []indexer.WeightedTerm, r medmatch.Record) []string {
 	}
 	return out
 }
-
-// ErrNoModel is returned by operations that need a semantic model.
-var ErrNoModel = errors.New("no semantic model: run medmatch train")

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/medmatch/medmatch/bolt"
 	"github.com/medmatch/medmatch/dict"
 	"github.com/medmatch/medmatch/indexer"
+	"github.com/medmatch/medmatch/matcher"
 )
 
 // serverFile is written into the data dir by `serve` so that other commands
@@ -152,4 +154,19 @@ func (t *target) localIndex(ctx context.Context, data, key string, opt ...indexe
 	}
 	ix, err := indexer.Open(ctx, indexer.Dir(data), t.store, o)
 	return ix, v, err
+}
+
+// localMatcher opens the index (without suggestions, which matching does
+// not use) and a matcher over the store this command holds; close closes
+// the index.
+func (t *target) localMatcher(ctx context.Context, data, key string, log *slog.Logger) (m *matcher.Matcher, v medmatch.Viewer, close func(), err error) {
+	ix, v, err := t.localIndex(ctx, data, key, indexer.Options{Logger: log, NoSuggestions: true})
+	if err != nil {
+		return nil, v, nil, err
+	}
+	if m, err = matcher.New(ctx, t.store, ix, matcher.Options{Logger: log}); err != nil {
+		ix.Close()
+		return nil, v, nil, err
+	}
+	return m, v, func() { ix.Close() }, nil
 }

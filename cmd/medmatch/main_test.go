@@ -327,3 +327,27 @@ func TestDemoEventIntoOlderDemoStore(t *testing.T) {
 		t.Fatalf("logs:\n%s", logs.String())
 	}
 }
+
+// Without a server the commands open the data dir themselves.
+func TestMatchTrainRoadshowWithoutServer(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := startServer(t, dir, true) // load the demo, fit the model, then stop
+	s.Close()
+	code, out, errs := run(t, "match", "--demand", "dem-001", "--data", dir, "--limit", "3")
+	if code != 0 || !strings.Contains(out, "3 achievement matches") {
+		t.Fatalf("local match = %d %q %q", code, out, errs)
+	}
+	code, out, errs = run(t, "train", "--data", dir)
+	if code != 0 || !strings.Contains(out, "took") {
+		t.Fatalf("local train = %d %q %q", code, out, errs)
+	}
+	book := filepath.Join(t.TempDir(), "plan.csv")
+	code, out, errs = run(t, "roadshow", "export", "evt-demo-device", "--out", book, "--data", dir)
+	if code != 0 || !strings.Contains(out, "wrote") {
+		t.Fatalf("local roadshow export (plans first) = %d %q %q", code, out, errs)
+	}
+	data, _ := os.ReadFile(book)
+	if !strings.HasPrefix(string(data), "\ufeff企业编号") {
+		t.Fatalf("csv starts %.40q", data)
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/medmatch/medmatch"
-	"github.com/medmatch/medmatch/indexer"
 	"github.com/medmatch/medmatch/matcher"
 )
 
@@ -119,15 +118,11 @@ Goes through the server when one runs.`, std.Err)
 		}
 		raw = out
 	} else {
-		ix, v, err := tgt.localIndex(ctx, c.data, *key, indexer.Options{NoSuggestions: true})
+		m, v, closeIndex, err := tgt.localMatcher(ctx, c.data, *key, nil)
 		if err != nil {
 			return err
 		}
-		defer ix.Close()
-		m, err := matcher.New(ctx, tgt.store, ix, matcher.Options{})
-		if err != nil {
-			return err
-		}
+		defer closeIndex()
 		res, err := m.Match(ctx, v, req)
 		if err != nil {
 			return err
@@ -254,15 +249,11 @@ POST /api/v1/admin/models/{lsa|weights}/VERSION/activate.`, std.Err)
 		if err != nil {
 			return err
 		}
-		ix, _, err := tgt.localIndex(ctx, c.data, "", indexer.Options{Logger: log, NoSuggestions: true})
+		m, _, closeIndex, err := tgt.localMatcher(ctx, c.data, "", log)
 		if err != nil {
 			return err
 		}
-		defer ix.Close()
-		m, err := matcher.New(ctx, tgt.store, ix, matcher.Options{Logger: log})
-		if err != nil {
-			return err
-		}
+		defer closeIndex()
 		labels, err := matcher.ResolveLabels(ctx, tgt.store, medmatch.System, raw)
 		if err != nil {
 			return usagef("--labels %s: %s", *labelsFile, describe(err))

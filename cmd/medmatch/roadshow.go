@@ -14,8 +14,6 @@ import (
 	"strings"
 
 	"github.com/medmatch/medmatch"
-	"github.com/medmatch/medmatch/indexer"
-	"github.com/medmatch/medmatch/matcher"
 	"github.com/medmatch/medmatch/matcher/roadshow"
 )
 
@@ -107,24 +105,11 @@ Goes through the server when one runs.`, std.Err)
 		}
 		raw = out
 	} else {
-		ix, _, err := tgt.localIndex(ctx, c.data, "", indexer.Options{NoSuggestions: true})
-		if err != nil {
-			return err
-		}
-		defer ix.Close()
-		m, err := matcher.New(ctx, tgt.store, ix, matcher.Options{})
-		if err != nil {
-			return err
-		}
-		pl := &roadshow.Planner{Store: tgt.store, Matcher: m}
-		p, err := pl.Plan(ctx, organizer, id)
+		p, err := planLocally(ctx, tgt, c.data, id)
 		if err != nil {
 			return err
 		}
 		if raw, err = json.Marshal(p); err != nil {
-			return err
-		}
-		if err := tgt.store.PutArtifact(ctx, organizer, &medmatch.Artifact{Name: roadshow.PlanArtifact(id), Data: raw}); err != nil {
 			return err
 		}
 	}
@@ -218,21 +203,8 @@ func exportPlan(ctx context.Context, std IO, tgt *target, c *common, id, format,
 				return err
 			}
 		case medmatch.ErrorCode(err) == medmatch.ENOTFOUND:
-			ix, _, err := tgt.localIndex(ctx, c.data, "", indexer.Options{NoSuggestions: true})
+			pp, err := planLocally(ctx, tgt, c.data, id)
 			if err != nil {
-				return err
-			}
-			defer ix.Close()
-			m, err := matcher.New(ctx, tgt.store, ix, matcher.Options{})
-			if err != nil {
-				return err
-			}
-			pp, err := (&roadshow.Planner{Store: tgt.store, Matcher: m}).Plan(ctx, organizer, id)
-			if err != nil {
-				return err
-			}
-			raw, _ := json.Marshal(pp)
-			if err := tgt.store.PutArtifact(ctx, organizer, &medmatch.Artifact{Name: roadshow.PlanArtifact(id), Data: raw}); err != nil {
 				return err
 			}
 			p = *pp
@@ -261,4 +233,24 @@ func exportPlan(ctx context.Context, std IO, tgt *target, c *common, id, format,
 	}
 	fmt.Fprintf(std.Out, "wrote %s (%d bytes)\n", file, len(data))
 	return nil
+}
+
+// planLocally plans event id with the store this command holds and stores
+// the plan as a new version, as POST /api/v1/events/{id}/plan does.
+func planLocally(ctx context.Context, tgt *target, data, id string) (*roadshow.Plan, error) {
+	organizer := medmatch.Viewer{Role: medmatch.RoleOrganizer, KeyID: "cli"}
+	m, _, closeIndex, err := tgt.localMatcher(ctx, data, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	defer closeIndex()
+	p, err := (&roadshow.Planner{Store: tgt.store, Matcher: m}).Plan(ctx, organizer, id)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return p, tgt.store.PutArtifact(ctx, organizer, &medmatch.Artifact{Name: roadshow.PlanArtifact(id), Data: raw, Note: fmt.Sprintf("event version %d", p.EventVersion)})
 }
