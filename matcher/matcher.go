@@ -355,9 +355,8 @@ func (m *Matcher) Match(ctx context.Context, v medmatch.Viewer, req Request) (*R
 		var ent *medmatch.Enterprise
 		if d, ok := r.(*medmatch.Demand); ok {
 			if e, err := m.store.Get(ctx, medmatch.System, medmatch.KindEnterprise, d.EnterpriseID); err == nil {
-				ent = e.(*medmatch.Enterprise)
+				ent = e.(*medmatch.Enterprise) // its region counts for the demand
 			}
-			// An enterprise is not matched to its own records.
 		}
 		srcSide = sideOf(r, ent)
 		srcText = r.Text()
@@ -369,6 +368,9 @@ func (m *Matcher) Match(ctx context.Context, v medmatch.Viewer, req Request) (*R
 	// Key terms and the candidate pool.
 	terms := m.keyTerms(ctx, srcText)
 	res.Terms = terms
+	if res.Terms == nil {
+		res.Terms = []indexer.WeightedTerm{}
+	}
 	pool := req.Pool
 	if pool <= 0 {
 		pool = m.opt.PoolSize
