@@ -29,6 +29,9 @@ type Event struct {
 	Projects int      `json:"projects"`
 	Pins     []string `json:"pins,omitempty"`     // achievement ids always presented
 	Excludes []string `json:"excludes,omitempty"` // achievement ids never presented
+	// Order is the presentation order: the presented projects listed here
+	// come first, in this order; the others follow in the planner's order.
+	Order []string `json:"order,omitempty"`
 	// SpecialtyCap and InstitutionCap bound the presented projects per
 	// specialty and per institution (0: no cap).
 	SpecialtyCap   int          `json:"specialty_cap,omitempty"`
@@ -213,6 +216,7 @@ func (e *Event) Validate() error {
 	}
 	items(&v, "pins", e.Pins, 100)
 	items(&v, "excludes", e.Excludes, 1000)
+	items(&v, "order", e.Order, 100)
 	for _, p := range e.Pins {
 		for _, x := range e.Excludes {
 			if p == x {

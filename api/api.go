@@ -43,6 +43,13 @@ type Config struct {
 	// it into the data dir (mode 0600) so CLI commands run by the same user
 	// can act through the server.
 	LocalToken string
+	// SessionSecret signs the web pages' sign-in cookies; replicas that
+	// share it accept each other's sessions. Empty: a random secret, so
+	// sessions end with the process.
+	SessionSecret []byte
+	// Demo offers one-click demo accounts on the sign-in page (serve
+	// --demo); their sessions are refused by a server without Demo.
+	Demo bool
 }
 
 // Server is the HTTP API. Create it with New, then SetIndex when the index
@@ -54,6 +61,8 @@ type Server struct {
 	index   atomic.Pointer[indexer.Index]
 	matcher atomic.Pointer[matcher.Matcher]
 	ready   atomic.Bool
+	secret  []byte
+	pages   *pages
 }
 
 // New returns a server over cfg.Store.
@@ -61,7 +70,10 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, secret: cfg.SessionSecret}
+	if len(s.secret) == 0 {
+		s.secret = newSecret()
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -99,13 +111,14 @@ func New(cfg Config) *Server {
 	e.POST(v1+"/events", s.createEvent, ready, middleware.BodyLimit("4M"))
 	e.GET(v1+"/events/:id", s.event, ready)
 	e.PUT(v1+"/events/:id", s.replaceEvent, ready, middleware.BodyLimit("4M"))
-	e.POST(v1+"/events/:id/plan", s.planEvent, ready)
+	e.POST(v1+"/events/:id/plan", s.planEventAPI, ready)
 	e.GET(v1+"/events/:id/plan", s.eventPlan, ready)
 	e.GET(v1+"/events/:id/export", s.exportEvent, ready)
 	e.GET(v1+"/events/:id/agenda", s.agenda, ready)
 	e.POST(v1+"/import", s.importFile, ready, middleware.BodyLimit("64M"))
 	e.POST(v1+"/keys", s.createKey, ready, middleware.BodyLimit("64K"))
 	e.POST(v1+"/admin/reindex", s.reindex, ready)
+	s.registerPages(e)
 	s.echo = e
 	return s
 }
@@ -143,7 +156,10 @@ func (s *Server) requireReady(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-const viewerKey = "viewer"
+const (
+	viewerKey  = "viewer"
+	sessionKey = "session"
+)
 
 // authenticate turns "Authorization: Bearer KEY" into the request's viewer.
 // No header means an anonymous viewer; an unknown key is a 401, never a
@@ -152,7 +168,17 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		if h == "" {
-			c.Set(viewerKey, medmatch.Viewer{})
+			v, ss, err := s.cookieViewer(c)
+			if err != nil {
+				return err
+			}
+			if ss != nil {
+				if err := s.checkCSRF(c, ss); err != nil {
+					return err
+				}
+				c.Set(sessionKey, ss)
+			}
+			c.Set(viewerKey, v)
 			return next(c)
 		}
 		scheme, secret, ok := strings.Cut(h, " ")
@@ -270,6 +296,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		body.Field, body.Details = me.Field, me.Details
 	}
 	status := ErrorStatus(err)
+	if isPagePath(c.Request().URL.Path) {
+		s.pageError(c, status, body)
+		return
+	}
 	if status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="medmatch"`)
 	}

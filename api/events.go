@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -77,26 +78,48 @@ func (s *Server) replaceEvent(c echo.Context) error {
 	return c.JSON(http.StatusOK, e)
 }
 
-// planEvent answers POST /api/v1/events/:id/plan: screen, select,
+// planEventAPI answers POST /api/v1/events/:id/plan: screen, select,
 // recommend and schedule, store the plan as a new version and return it.
-func (s *Server) planEvent(c echo.Context) error {
-	ctx := c.Request().Context()
-	v := viewer(c)
-	pl := &roadshow.Planner{Store: s.cfg.Store, Matcher: s.matcher.Load()}
-	p, err := pl.Plan(ctx, v, c.Param("id"))
+func (s *Server) planEventAPI(c echo.Context) error {
+	p, ver, err := s.planEvent(c.Request().Context(), viewer(c), c.Param("id"))
 	if err != nil {
 		return err
+	}
+	c.Response().Header().Set("X-Plan-Version", strconv.FormatInt(ver, 10))
+	return c.JSON(http.StatusOK, p)
+}
+
+// planEvent plans event id and stores the plan as a new version.
+func (s *Server) planEvent(ctx context.Context, v medmatch.Viewer, id string) (*roadshow.Plan, int64, error) {
+	pl := &roadshow.Planner{Store: s.cfg.Store, Matcher: s.matcher.Load()}
+	p, err := pl.Plan(ctx, v, id)
+	if err != nil {
+		return nil, 0, err
 	}
 	data, err := json.Marshal(p)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	a := &medmatch.Artifact{Name: roadshow.PlanArtifact(p.EventID), Data: data, Note: fmt.Sprintf("event version %d", p.EventVersion)}
 	if err := s.cfg.Store.PutArtifact(ctx, v, a); err != nil {
-		return err
+		return nil, 0, err
 	}
-	c.Response().Header().Set("X-Plan-Version", strconv.FormatInt(a.Version, 10))
-	return c.JSON(http.StatusOK, p)
+	return p, a.Version, nil
+}
+
+// latestPlan reads the newest stored plan of event id, nil if none.
+func (s *Server) latestPlan(ctx context.Context, id string) (*roadshow.Plan, int64, error) {
+	a, err := s.cfg.Store.Artifact(ctx, roadshow.PlanArtifact(id), 0)
+	if medmatch.ErrorCode(err) == medmatch.ENOTFOUND {
+		return nil, 0, nil
+	} else if err != nil {
+		return nil, 0, err
+	}
+	var p roadshow.Plan
+	if err := json.Unmarshal(a.Data, &p); err != nil {
+		return nil, 0, err
+	}
+	return &p, a.Version, nil
 }
 
 // eventPlan answers GET /api/v1/events/:id/plan?version=N: a stored plan
@@ -178,6 +201,7 @@ func (s *Server) exportEvent(c echo.Context) error {
 	if err := json.Unmarshal(a.Data, &p); err != nil {
 		return err
 	}
+	p.ApplyOrder(ev.Order)
 	var b bytes.Buffer
 	name := ev.ID + "-plan-v" + strconv.FormatInt(a.Version, 10)
 	switch format {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -169,4 +170,23 @@ func (t *target) localMatcher(ctx context.Context, data, key string, log *slog.L
 		return nil, v, nil, err
 	}
 	return m, v, func() { ix.Close() }, nil
+}
+
+// sessionSecret reads the key that signs the web pages' sign-in cookies
+// from the data dir (session.key, mode 0600), creating it on first use,
+// so that a restart keeps users signed in.
+func sessionSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "session.key")
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	b = []byte(randomHex(32))
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return b, nil
 }

@@ -67,7 +67,13 @@ func (s *Server) Open(ctx context.Context) error {
 	}
 	s.Addr = s.ln.Addr().String()
 	info := serverInfo{Addr: s.Addr, PID: os.Getpid(), Instance: randomHex(8), Token: randomHex(24), Started: time.Now().UTC()}
-	s.api = api.New(api.Config{Store: store, Logger: s.Log, Instance: info.Instance, LocalToken: info.Token})
+	secret, err := sessionSecret(s.Data)
+	if err != nil {
+		s.ln.Close()
+		store.Close()
+		return err
+	}
+	s.api = api.New(api.Config{Store: store, Logger: s.Log, Instance: info.Instance, LocalToken: info.Token, SessionSecret: secret, Demo: s.Demo})
 	s.http = &http.Server{Handler: s.api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn)}
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(s.ln) }()

@@ -463,8 +463,31 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 	} else if prev != nil {
 		out.Changes = changes(prev, out, ev)
 	}
+	out.ApplyOrder(ev.Order)
 	out.TookMS = time.Since(start).Milliseconds()
 	return out, nil
+}
+
+// ApplyOrder puts the selected projects in the event's presentation
+// order: those named in order first, in that order, the rest after in
+// their present order.
+func (p *Plan) ApplyOrder(order []string) {
+	if len(order) == 0 {
+		return
+	}
+	rank := map[string]int{}
+	for i, id := range order {
+		if _, dup := rank[id]; !dup {
+			rank[id] = i
+		}
+	}
+	pos := func(id string) int {
+		if r, ok := rank[id]; ok {
+			return r
+		}
+		return len(order)
+	}
+	sort.SliceStable(p.Selected, func(i, j int) bool { return pos(p.Selected[i].AchievementID) < pos(p.Selected[j].AchievementID) })
 }
 
 // expire marks pending requests older than the event's RequestTTL as

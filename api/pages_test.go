@@ -1,0 +1,352 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/fixtures"
+)
+
+// webClient is a cookie-keeping HTTP client that signs in through the
+// sign-in form, as a person with a browser would.
+type webClient struct {
+	t    *testing.T
+	e    *env
+	c    *http.Client
+	csrf string // the token of the last page read
+}
+
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]*)"`)
+
+func (e *env) browser(who string) *webClient {
+	e.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &webClient{t: e.t, e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if who != "" {
+		r := b.post("/signin", url.Values{"key": {e.keys[who]}})
+		if r.status != http.StatusSeeOther {
+			e.t.Fatalf("sign in as %s: %d %s", who, r.status, r.body)
+		}
+	}
+	return b
+}
+
+func (b *webClient) get(path string) resp {
+	b.t.Helper()
+	res, err := b.c.Get(b.e.url + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if m := csrfInput.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return resp{res.StatusCode, res.Header, body}
+}
+
+// post sends a form; the CSRF token of the last page read is added unless
+// the form has one.
+func (b *webClient) post(path string, form url.Values) resp {
+	b.t.Helper()
+	if _, ok := form["_csrf"]; !ok && b.csrf != "" {
+		form.Set("_csrf", b.csrf)
+	}
+	res, err := b.c.PostForm(b.e.url+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return resp{res.StatusCode, res.Header, body}
+}
+
+func loadDemoEvents(t *testing.T, e *env) {
+	t.Helper()
+	evs, err := fixtures.Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if err := e.store.PutEvent(context.Background(), medmatch.System, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPages checks every page's status and a piece of what it must (or
+// must not) show, for each kind of visitor.
+func TestPages(t *testing.T) {
+	e := newEnv(t)
+	loadDemoEvents(t, e)
+	ctx := context.Background()
+	// A private demand of ent-002, which ent-001 must never see.
+	priv, err := e.store.Create(ctx, medmatch.System, &medmatch.Demand{EnterpriseID: "ent-002", Title: "秘密需求：磁控胶囊内镜定位算法",
+		Description: "寻找磁控胶囊内镜的定位算法与实时姿态估计技术。", Visibility: medmatch.DemandPrivate, Status: medmatch.DemandOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The organizer plans the demo event so the plan views have content.
+	org := e.browser("organizer")
+	org.get("/events/evt-demo-device")
+	if r := org.post("/events/evt-demo-device/plan", url.Values{}); r.status != http.StatusSeeOther {
+		t.Fatalf("plan: %d %s", r.status, r.body)
+	}
+	for _, c := range []struct {
+		who, path string
+		status    int
+		want      []string
+		not       []string
+	}{
+		{"", "/", 200, []string{`<form class="searchbar"`, "科技成果", "筛选条件"}, nil},
+		{"", "/?q=脑起搏器", 200, []string{"<mark>脑起搏器</mark>", `data-facet="specialty"`, "/achievements/ach-0001"}, nil},
+		{"", "/?q=心梗", 200, []string{"<mark>心肌梗死</mark>"}, nil},
+		{"", "/?q=脑起搏器&specialty=神经", 200, []string{`class="active" aria-pressed="true"`, "已选"}, nil},
+		{"", "/?q=脑起搏器&sort=newest", 200, []string{`<option value="newest" selected>`}, nil},
+		{"", "/?q=qqqzzzxxyy", 200, []string{"没有找到相关结果"}, nil},
+		{"", "/?type=need&q=术后", 200, []string{"/needs/"}, nil},
+		{"", "/?bogus=1", 400, []string{"请求有误", "bogus"}, nil},
+		{"", "/?limit=1000", 400, []string{"limit"}, nil},
+		{"", "/achievements/ach-0001", 200, []string{"成熟度", "联系技术经纪人"}, []string{"可能感兴趣的企业"}},
+		{"organizer", "/achievements/ach-0001", 200, []string{"可能感兴趣的企业", `class="bar w`}, nil},
+		{"inst", "/achievements/ach-0001", 200, []string{"可能感兴趣的企业"}, nil},
+		{"ent1", "/achievements/ach-0001", 200, nil, []string{"可能感兴趣的企业"}},
+		{"", "/achievements/ach-nope", 404, []string{"未找到"}, nil},
+		{"", "/needs/need-001", 200, []string{"相关成果", "相关团队", "相关企业"}, nil},
+		{"", "/teams/team-01", 200, []string{"研究专长"}, nil},
+		{"", "/enterprises/ent-001", 200, []string{"技术需求"}, nil},
+		{"ent1", "/demands/dem-001", 200, []string{"为您推荐的成果", `value="interest"`}, nil},
+		{"ent2", "/demands/dem-001", 200, nil, []string{"为您推荐的成果"}},
+		{"ent1", "/demands/" + priv.(*medmatch.Demand).ID, 404, nil, []string{"磁控胶囊"}},
+		{"ent1", "/me", 200, []string{"我的技术需求", "dem-001", "evt-demo-device"}, []string{"磁控胶囊"}},
+		{"ent1", "/?type=demand&q=磁控胶囊", 200, nil, []string{"秘密需求"}},
+		{"ent2", "/?type=demand&q=磁控胶囊", 200, []string{"秘密需求"}, nil},
+		{"", "/me", 303, nil, nil},
+		{"", "/events", 303, nil, nil},
+		{"ent1", "/events", 200, []string{"evt-demo-device"}, []string{"新建推介会"}},
+		{"organizer", "/events", 200, []string{"新建推介会", "evt-demo-device"}, nil},
+		{"ent1", "/events/new", 403, []string{"无权访问"}, nil},
+		{"organizer", "/events/new", 200, []string{`name="slots"`, `name="invite"`, `for="title"`}, nil},
+		{"organizer", "/events/evt-demo-device", 200, []string{"推介项目", "洽谈日程", "下载 Excel 工作簿", "各企业推荐与日程", "差距"}, nil},
+		{"organizer", "/events/evt-demo-device/edit", 200, []string{`name="version"`}, nil},
+		{"ent1", "/events/evt-demo-device", 200, []string{"可洽谈时段", "为您推荐的推介项目", `value="request"`}, []string{"下载 Excel 工作簿"}},
+		{"ent2", "/events/evt-demo-device", 404, nil, nil},
+		{"", "/signin", 200, []string{`name="key"`}, []string{"演示账号"}},
+		{"", "/static/app.css", 200, []string{".bar"}, nil},
+		{"", "/static/app.js", 200, []string{"combobox"}, nil},
+		{"", "/nowhere", 404, []string{"未找到"}, nil},
+	} {
+		b := e.browser(c.who)
+		r := b.get(c.path)
+		if r.status != c.status {
+			t.Errorf("%s as %q: status %d; want %d\n%.400s", c.path, c.who, r.status, c.status, r.body)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(string(r.body), w) {
+				t.Errorf("%s as %q: no %q in the page", c.path, c.who, w)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(string(r.body), w) {
+				t.Errorf("%s as %q: %q is in the page; it must not be", c.path, c.who, w)
+			}
+		}
+		if c.status == 303 && !strings.HasPrefix(r.header.Get("Location"), "/signin?next=") {
+			t.Errorf("%s as %q: redirected to %q; want the sign-in page", c.path, c.who, r.header.Get("Location"))
+		}
+		if c.status != 303 && !strings.HasPrefix(c.path, "/static/") {
+			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+				t.Errorf("%s: Content-Type %q; want text/html", c.path, ct)
+			}
+		}
+	}
+}
+
+// TestPageEscaping: a record's text is shown as text, never as markup.
+func TestPageEscaping(t *testing.T) {
+	e := newEnv(t)
+	r := e.send("POST", "/api/v1/achievements", "organizer", `{"title":"<script>alert(1)</script>可吸收冠脉支架","description":"<img src=x onerror=alert(2)>药物洗脱可吸收冠脉支架","institution":"东岚<b>医院</b>","specialty":"心血管","fields":["医疗器械"],"maturity":"preclinical","broker":"\"><script>alert(3)</script>"}`)
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	var a medmatch.Achievement
+	r.json(t, &a)
+	b := e.browser("organizer")
+	for _, path := range []string{"/achievements/" + a.ID, "/?q=可吸收冠脉支架"} {
+		page := string(b.get(path).body)
+		if !strings.Contains(page, "可吸收冠脉支架") {
+			t.Fatalf("%s: the record is not on the page", path)
+		}
+		for _, bad := range []string{"<script>alert", "<img src=x", "<b>医院</b>", `"><script>`} {
+			if strings.Contains(page, bad) {
+				t.Errorf("%s: %q is on the page unescaped", path, bad)
+			}
+		}
+		if !strings.Contains(page, "&lt;script&gt;") {
+			t.Errorf("%s: the title's <script> is not shown escaped", path)
+		}
+	}
+}
+
+// TestPageForms covers the forms: sign-in errors, CSRF, feedback, the
+// event form with its errors, project actions, requests and the
+// enterprise's invitation.
+func TestPageForms(t *testing.T) {
+	e := newEnv(t)
+	loadDemoEvents(t, e)
+	ctx := context.Background()
+
+	anon := e.browser("")
+	if r := anon.post("/signin", url.Values{"key": {"not-a-key"}}); r.status != 401 || !strings.Contains(string(r.body), "密钥无效") {
+		t.Errorf("bad key: %d %.300s", r.status, r.body)
+	}
+	if r := anon.post("/signin", url.Values{"demo": {"organizer"}}); r.status != 403 {
+		t.Errorf("demo sign-in on a server without demo: %d; want 403", r.status)
+	}
+
+	ent := e.browser("ent1")
+	ent.get("/demands/dem-001")
+	form := url.Values{"source_type": {"demand"}, "source_id": {"dem-001"}, "target_type": {"achievement"}, "target_id": {"ach-0001"}, "action": {"interest"}, "back": {"/demands/dem-001"}}
+	noToken := url.Values{"_csrf": {""}}
+	for k, v := range form {
+		noToken[k] = v
+	}
+	if r := ent.post("/feedback", noToken); r.status != 403 {
+		t.Errorf("feedback without a CSRF token: %d; want 403", r.status)
+	}
+	if r := ent.post("/feedback", form); r.status != 303 || !strings.Contains(r.header.Get("Location"), "notice=") {
+		t.Fatalf("feedback: %d %s", r.status, r.header.Get("Location"))
+	}
+	found := false
+	_ = e.store.Feedback(ctx, medmatch.System, func(f medmatch.Feedback) error {
+		found = found || (f.Source.ID == "dem-001" && f.Target.ID == "ach-0001" && f.Action == medmatch.FeedbackInterest && f.Principal == "ent:ent-001")
+		return nil
+	})
+	if !found {
+		t.Fatal("the interest was not stored")
+	}
+	if page := string(ent.get("/demands/dem-001").body); !strings.Contains(page, "已标记感兴趣") {
+		t.Error("the demand page does not show the recorded interest")
+	}
+	bad := url.Values{"source_type": {"demand"}, "source_id": {"dem-001"}, "target_type": {"achievement"}, "target_id": {"ach-0001"}, "action": {"love"}}
+	if r := ent.post("/feedback", bad); r.status != 303 || !strings.Contains(r.header.Get("Location"), "problem=action") {
+		t.Errorf("bad action: %d %s; want a problem naming action", r.status, r.header.Get("Location"))
+	}
+
+	// The event form: a bad slot line is named; a good form creates the event.
+	org := e.browser("organizer")
+	org.get("/events/new")
+	ev := url.Values{"title": {"测试推介会"}, "theme": {"神经调控与康复器械"}, "date": {"2026-12-20"}, "venue": {"三楼"}, "status": {"published"},
+		"projects": {"4"}, "specialty_cap": {"0"}, "institution_cap": {"0"}, "slots": {"14:00 20 3\n14:25 20 3"},
+		"invite": {"ent-001", "ent-003", "ent-005"}, "quota_ent-001": {"2"}, "min_maturity": {""}, "w_maturity": {"0.5"}, "w_team": {"0.5"}}
+	badSlots := url.Values{}
+	for k, v := range ev {
+		badSlots[k] = v
+	}
+	badSlots.Set("slots", "14:00 20 3\n14:25 二十 3")
+	if r := org.post("/events/new", badSlots); r.status != 400 || !strings.Contains(string(r.body), "slots 第 2 行") {
+		t.Errorf("bad slots: %d %s", r.status, regexp.MustCompile(`<main[\s\S]*?</ul>`).Find(r.body))
+	}
+	badDate := url.Values{}
+	for k, v := range ev {
+		badDate[k] = v
+	}
+	badDate.Set("date", "2026-13-40")
+	if r := org.post("/events/new", badDate); r.status != 400 || !strings.Contains(string(r.body), "date：") {
+		t.Errorf("bad date: %d %.500s", r.status, r.body)
+	}
+	r := org.post("/events/new", ev)
+	if r.status != 303 {
+		t.Fatalf("create event: %d %.500s", r.status, r.body)
+	}
+	id := strings.TrimPrefix(strings.Split(r.header.Get("Location"), "?")[0], "/events/")
+	stored, err := e.store.Event(ctx, medmatch.System, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored.Slots) != 2 || len(stored.Invited) != 3 || stored.Invitation("ent-001").Quota != 2 || stored.Rubric.Weights["team"] != 0.5 {
+		t.Fatalf("stored event: %+v", stored)
+	}
+	org.get("/events/" + id)
+	if r := org.post("/events/"+id+"/plan", url.Values{}); r.status != 303 || !strings.Contains(r.header.Get("Location"), "notice=") {
+		t.Fatalf("plan: %d %s", r.status, r.header.Get("Location"))
+	}
+	page := string(org.get("/events/" + id).body)
+	first := regexp.MustCompile(`<tr data-id="([^"]+)">`).FindAllStringSubmatch(page, -1)
+	if len(first) < 2 {
+		t.Fatalf("the plan shows %d projects", len(first))
+	}
+	// Move the second project up: the order changes, the plan is not redone.
+	if r := org.post("/events/"+id+"/projects", url.Values{"version": {itoa(stored.Version)}, "achievement_id": {first[1][1]}, "action": {"up"}}); r.status != 303 || strings.Contains(r.header.Get("Location"), "problem=") {
+		t.Fatalf("move up: %d %s", r.status, r.header.Get("Location"))
+	}
+	page = string(org.get("/events/" + id).body)
+	now := regexp.MustCompile(`<tr data-id="([^"]+)">`).FindAllStringSubmatch(page, -1)
+	if now[0][1] != first[1][1] || now[1][1] != first[0][1] {
+		t.Errorf("after moving %s up the order is %s, %s", first[1][1], now[0][1], now[1][1])
+	}
+	// A stale form (old version) is refused with a problem, not applied.
+	if r := org.post("/events/"+id+"/projects", url.Values{"version": {itoa(stored.Version)}, "achievement_id": {first[0][1]}, "action": {"exclude"}}); !strings.Contains(r.header.Get("Location"), "problem=") {
+		t.Errorf("stale version: %s; want a problem", r.header.Get("Location"))
+	}
+	cur, _ := e.store.Event(ctx, medmatch.System, id)
+	if r := org.post("/events/"+id+"/projects", url.Values{"version": {itoa(cur.Version)}, "achievement_id": {first[0][1]}, "action": {"exclude"}}); strings.Contains(r.header.Get("Location"), "problem=") {
+		t.Fatalf("exclude: %s", r.header.Get("Location"))
+	}
+	page = string(org.get("/events/" + id).body)
+	if strings.Contains(page, `<tr data-id="`+first[0][1]+`">`) {
+		t.Errorf("excluded project %s is still presented", first[0][1])
+	}
+
+	// The enterprise registers, narrows its slots and requests a meeting;
+	// the organizer accepts it.
+	ent.get("/events/" + id)
+	cur, _ = e.store.Event(ctx, medmatch.System, id)
+	for _, f := range []url.Values{
+		{"action": {"register"}},
+		{"action": {"availability"}, "slot": {"1"}},
+	} {
+		f.Set("version", itoa(cur.Version))
+		if r := ent.post("/events/"+id+"/invitation", f); strings.Contains(r.header.Get("Location"), "problem=") || r.status != 303 {
+			t.Fatalf("invitation %v: %d %s", f, r.status, r.header.Get("Location"))
+		}
+		cur, _ = e.store.Event(ctx, medmatch.System, id)
+	}
+	if r := ent.post("/events/"+id+"/invitation", url.Values{"version": {itoa(cur.Version)}, "action": {"availability"}, "slot": {"7"}}); !strings.Contains(r.header.Get("Location"), "problem=slot") {
+		t.Errorf("a slot the event has not: %s; want a problem naming slot", r.header.Get("Location"))
+	}
+	proj := now[0][1] // still presented (now[1] was excluded)
+	if r := ent.post("/events/"+id+"/invitation", url.Values{"version": {itoa(cur.Version)}, "action": {"request"}, "achievement_id": {proj}}); strings.Contains(r.header.Get("Location"), "problem=") {
+		t.Fatalf("request: %s", r.header.Get("Location"))
+	}
+	cur, _ = e.store.Event(ctx, medmatch.System, id)
+	inv := cur.Invitation("ent-001")
+	if !inv.Registered || len(inv.Available) != 1 || inv.Available[0] != 1 || len(inv.Requests) != 1 || inv.Requests[0].Status != medmatch.RequestPending {
+		t.Fatalf("invitation after the forms: %+v", inv)
+	}
+	// An enterprise cannot accept its own request.
+	if r := ent.post("/events/"+id+"/requests", url.Values{"version": {itoa(cur.Version)}, "enterprise_id": {"ent-001"}, "achievement_id": {proj}, "status": {"accepted"}}); r.status != 403 {
+		t.Errorf("enterprise accepting: %d; want 403", r.status)
+	}
+	org.get("/events/" + id)
+	if r := org.post("/events/"+id+"/requests", url.Values{"version": {itoa(cur.Version)}, "enterprise_id": {"ent-001"}, "achievement_id": {proj}, "status": {"accepted"}}); strings.Contains(r.header.Get("Location"), "problem=") {
+		t.Fatalf("accept: %s", r.header.Get("Location"))
+	}
+	org.post("/events/"+id+"/plan", url.Values{})
+	page = string(ent.get("/events/" + id).body)
+	if !strings.Contains(page, "我的洽谈日程") || !strings.Contains(page, "您申请的") {
+		t.Errorf("the enterprise's agenda does not show the accepted meeting: %s", regexp.MustCompile(`<main[\s\S]*</main>`).FindString(page))
+	}
+}
+
+func itoa(n int64) string       { return strconv.FormatInt(n, 10) }
+func urlEscape(s string) string { return url.QueryEscape(s) }
