@@ -33,7 +33,7 @@ type env struct {
 	keys  map[string]string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...func(*api.Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	s, err := bolt.Open(dir, bolt.Options{Taxonomy: dict.MustTaxonomy()})
@@ -49,7 +49,11 @@ func newEnv(t *testing.T) *env {
 	if _, err := s.Import(ctx, medmatch.System, recs, medmatch.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(api.Config{Store: s})
+	cfg := api.Config{Store: s}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := api.New(cfg)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	ix, err := indexer.Open(ctx, indexer.Dir(dir), s, indexer.Options{})

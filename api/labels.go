@@ -116,6 +116,7 @@ var reasonPatterns = []struct {
 var slotPart = regexp.MustCompile(`slot (\d+): (the enterprise has another meeting|the project team has another meeting|all (\d+) tables taken)`)
 
 func translateSlots(s string) string {
+	s = strings.ReplaceAll(s, "; ", "；")
 	return slotPart.ReplaceAllStringFunc(s, func(p string) string {
 		m := slotPart.FindStringSubmatch(p)
 		switch {
@@ -128,9 +129,25 @@ func translateSlots(s string) string {
 	})
 }
 
-// reasonZH translates one planner sentence ("; "-joined parts each).
+// reasonZH translates one planner sentence ("; "-joined parts, split
+// outside parentheses).
 func reasonZH(s string) string {
-	parts := strings.Split(s, "; ")
+	var parts []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ';':
+			if depth == 0 && strings.HasPrefix(s[i:], "; ") {
+				parts = append(parts, s[start:i])
+				start = i + 2
+			}
+		}
+	}
+	parts = append(parts, s[start:])
 	for i, p := range parts {
 		for _, rp := range reasonPatterns {
 			if m := rp.re.FindStringSubmatch(p); m != nil {

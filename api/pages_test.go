@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/api"
 	"github.com/medmatch/medmatch/fixtures"
 )
 
@@ -350,3 +351,78 @@ func TestPageForms(t *testing.T) {
 
 func itoa(n int64) string       { return strconv.FormatInt(n, 10) }
 func urlEscape(s string) string { return url.QueryEscape(s) }
+
+// TestSessions: a cookie is honoured only as signed by this server's
+// secret; demo accounts exist only on a demo server.
+func TestSessions(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	demo := newEnv(t, func(c *api.Config) { c.Demo, c.SessionSecret = true, secret })
+	b := demo.browser("")
+	page := string(b.get("/signin").body)
+	for _, want := range []string{"演示账号", `value="organizer"`, `value="ent:`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("demo sign-in page: no %q", want)
+		}
+	}
+	if r := b.post("/signin", url.Values{"demo": {"ent:ent-001"}}); r.status != 303 || r.header.Get("Location") != "/me" {
+		t.Fatalf("demo sign-in: %d %s", r.status, r.header.Get("Location"))
+	}
+	if r := b.get("/me"); r.status != 200 || !strings.Contains(string(r.body), "我的技术需求") {
+		t.Fatalf("/me after demo sign-in: %d", r.status)
+	}
+	if r := b.post("/signin", url.Values{"demo": {"ent:ent-999"}}); r.status != 400 {
+		t.Errorf("demo sign-in as an unknown enterprise: %d; want 400", r.status)
+	}
+	u, _ := url.Parse(demo.url)
+	var cookie *http.Cookie
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "medmatch_session" {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		t.Fatal("no session cookie")
+	}
+	// The same cookie: tampered with, on a server with another secret, and
+	// (a demo session) on a server with the same secret but no demo.
+	other := newEnv(t, func(c *api.Config) { c.SessionSecret = []byte("another secret, just as long ....") })
+	same := newEnv(t, func(c *api.Config) { c.SessionSecret = secret })
+	tampered := strings.Replace(cookie.Value, cookie.Value[:4], "eyJy", 1)
+	for _, c := range []struct {
+		name, url, value string
+	}{{"tampered", demo.url, tampered + "x"}, {"other secret", other.url, cookie.Value}, {"no demo", same.url, cookie.Value}} {
+		req, _ := http.NewRequest("GET", c.url+"/me", nil)
+		req.AddCookie(&http.Cookie{Name: "medmatch_session", Value: c.value})
+		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 303 || !strings.HasPrefix(res.Header.Get("Location"), "/signin") {
+			t.Errorf("%s cookie: %d %s; want a redirect to sign in", c.name, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+	// The JSON API takes the cookie for reads, and for writes only with
+	// the CSRF token.
+	b.get("/me")
+	req, _ := http.NewRequest("POST", demo.url+"/api/v1/feedback", strings.NewReader(`{"source":{"type":"demand","id":"dem-001"},"target":{"type":"achievement","id":"ach-0001"},"action":"interest"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 403 {
+		t.Errorf("API write with the cookie and no token: %d; want 403", res.StatusCode)
+	}
+	req, _ = http.NewRequest("POST", demo.url+"/api/v1/feedback", strings.NewReader(`{"source":{"type":"demand","id":"dem-001"},"target":{"type":"achievement","id":"ach-0001"},"action":"interest"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	if res, err = b.c.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Errorf("API write with the cookie and the token: %d; want 201", res.StatusCode)
+	}
+}

@@ -307,3 +307,28 @@ func TestReplanLocksExpiryAndChanges(t *testing.T) {
 		t.Fatalf("two locked meetings at one table: %v; want invalid", err)
 	}
 }
+
+func TestApplyOrder(t *testing.T) {
+	ids := func(p *roadshow.Plan) string {
+		var out []string
+		for _, s := range p.Selected {
+			out = append(out, s.AchievementID)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		order []string
+		want  string
+	}{
+		{nil, "a,b,c,d"},
+		{[]string{"c"}, "c,a,b,d"},
+		{[]string{"d", "b"}, "d,b,a,c"},
+		{[]string{"x", "c", "c", "a"}, "c,a,b,d"}, // unknown ids and repeats are ignored
+	} {
+		p := &roadshow.Plan{Selected: []roadshow.SelectedProject{{AchievementID: "a"}, {AchievementID: "b"}, {AchievementID: "c"}, {AchievementID: "d"}}}
+		p.ApplyOrder(c.order)
+		if got := ids(p); got != c.want {
+			t.Errorf("ApplyOrder(%v) = %s; want %s", c.order, got, c.want)
+		}
+	}
+}
