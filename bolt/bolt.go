@@ -274,29 +274,6 @@ func (s *Store) List(ctx context.Context, v medmatch.Viewer, k medmatch.Kind, op
 	return page, nil
 }
 
-// Counters: "<kind>|all", "<kind>|public" and, for owners' records that the
-// public cannot read, "<kind>|own|<principal>".
-func countKeys(r medmatch.Record) [][]byte {
-	k := string(r.Kind())
-	keys := [][]byte{[]byte(k + "|all")}
-	aud := r.Audience()
-	public := false
-	for _, a := range aud {
-		if a == medmatch.PrincipalPublic {
-			public = true
-		}
-	}
-	if public {
-		return append(keys, []byte(k+"|public"))
-	}
-	for _, a := range aud {
-		if a != medmatch.PrincipalStaff {
-			keys = append(keys, []byte(k+"|own|"+a))
-		}
-	}
-	return keys
-}
-
 func count(b *bbolt.Bucket, key string) int {
 	v := b.Get([]byte(key))
 	if len(v) != 8 {
@@ -305,8 +282,9 @@ func count(b *bbolt.Bucket, key string) int {
 	return int(binary.BigEndian.Uint64(v))
 }
 
-func bump(b *bbolt.Bucket, keys [][]byte, delta int) error {
-	for _, k := range keys {
+func bump(b *bbolt.Bucket, keys []string, delta int) error {
+	for _, key := range keys {
+		k := []byte(key)
 		n := count(b, string(k)) + delta
 		if n < 0 {
 			return fmt.Errorf("counter %s below zero", k)
@@ -328,18 +306,7 @@ func bump(b *bbolt.Bucket, keys [][]byte, delta int) error {
 
 func total(tx *bbolt.Tx, v medmatch.Viewer, k medmatch.Kind) int {
 	b := tx.Bucket(bucketCounts)
-	if v.Staff() {
-		return count(b, string(k)+"|all")
-	}
-	n := 0
-	for _, p := range v.Principals() {
-		if p == medmatch.PrincipalPublic {
-			n += count(b, string(k)+"|public")
-		} else {
-			n += count(b, string(k)+"|own|"+p)
-		}
-	}
-	return n
+	return medmatch.VisibleTotal(v, k, func(key string) int { return count(b, key) })
 }
 
 // Counts implements medmatch.Store.

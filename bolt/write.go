@@ -12,93 +12,25 @@ import (
 	"github.com/medmatch/medmatch"
 )
 
-type putMode int
+// txReader reads a write transaction for medmatch.PrepareWrite.
+type txReader struct{ tx *bbolt.Tx }
 
-const (
-	modeCreate putMode = iota // fail if the id exists
-	modeUpdate                // fail if the id does not exist
-	modeUpsert                // match by external id, then id; create otherwise
-)
+func (r txReader) Record(k medmatch.Kind, id string) (medmatch.Record, error) { return get(r.tx, k, id) }
 
-// put normalises, validates and stores r in tx, and appends a change. It
-// returns the action taken. r is updated to the stored form.
-func (s *Store) put(tx *bbolt.Tx, v medmatch.Viewer, r medmatch.Record, mode putMode) (string, error) {
-	if v.Anonymous() {
-		return "", medmatch.CanWrite(v, nil, r)
-	}
-	k := r.Kind()
-	m := r.Base()
-	r.Normalize(s.tax)
-	recs := tx.Bucket(recBucket(k))
-	exts := tx.Bucket(extBucket(k))
+func (r txReader) ExternalID(k medmatch.Kind, ext string) (string, error) {
+	return string(r.tx.Bucket(extBucket(k)).Get([]byte(ext))), nil
+}
 
-	var old medmatch.Record
-	var err error
-	if mode == modeUpsert && m.ExternalID != "" {
-		if id := exts.Get([]byte(m.ExternalID)); id != nil {
-			if m.ID != "" && m.ID != string(id) {
-				return "", medmatch.Errorf(medmatch.ECONFLICT, "external_id", "external id %q belongs to %s %s, not %s", m.ExternalID, k, id, m.ID)
-			}
-			m.ID = string(id)
-		}
-	}
-	if m.ID != "" {
-		if old, err = get(tx, k, m.ID); err != nil {
-			return "", err
-		}
-	}
-	switch {
-	case mode == modeCreate && old != nil:
-		return "", medmatch.Errorf(medmatch.ECONFLICT, "id", "%s %q already exists", k, m.ID)
-	case mode == modeUpdate && (old == nil || !medmatch.CanRead(v, old)):
-		return "", notFound(k, m.ID)
-	case mode == modeUpsert && old != nil && !medmatch.CanRead(v, old):
-		// Do not reveal that a record the viewer cannot read exists.
-		return "", medmatch.Errorf(medmatch.EFORBIDDEN, "id", "cannot write %s %q", k, m.ID)
-	}
+// put checks r (medmatch.PrepareWrite), stores it in tx and appends a
+// change. It returns the action taken. r is updated to the stored form.
+func (s *Store) put(tx *bbolt.Tx, v medmatch.Viewer, r medmatch.Record, mode medmatch.WriteMode) (string, error) {
 	now := s.now().UTC()
-	action := medmatch.ActionCreate
-	if old == nil {
-		if m.Version != 0 && mode == modeCreate {
-			return "", medmatch.Errorf(medmatch.EINVALID, "version", "must be empty when creating")
-		}
-		m.Version = 1
-		m.CreatedAt = now
-	} else {
-		action = medmatch.ActionUpdate
-		om := old.Base()
-		if m.Version != 0 && m.Version != om.Version {
-			return "", medmatch.Errorf(medmatch.ECONFLICT, "version", "%s %q is at version %d, not %d: reload and retry", k, m.ID, om.Version, m.Version)
-		}
-		m.Version = om.Version + 1
-		m.CreatedAt = om.CreatedAt
-	}
-	m.UpdatedAt = now
-	medmatch.ApplyDefaults(v, r)
-	if err := r.Validate(s.tax); err != nil {
+	old, action, err := medmatch.PrepareWrite(txReader{tx}, v, s.tax, r, mode, now)
+	if err != nil {
 		return "", err
 	}
-	if err := medmatch.CanWrite(v, old, r); err != nil {
-		return "", err
-	}
-	if d, ok := r.(*medmatch.Demand); ok {
-		if e, err := get(tx, medmatch.KindEnterprise, d.EnterpriseID); err != nil {
-			return "", err
-		} else if e == nil {
-			return "", medmatch.Errorf(medmatch.EINVALID, "enterprise_id", "no enterprise %q", d.EnterpriseID)
-		}
-	}
-	// External ids are unique per kind.
-	if m.ExternalID != "" {
-		if id := exts.Get([]byte(m.ExternalID)); id != nil && string(id) != m.ID {
-			return "", medmatch.Errorf(medmatch.ECONFLICT, "external_id", "external id %q is taken by %s %s", m.ExternalID, k, id)
-		}
-	}
-	// Every check passed: from here on put writes. A generated id is only
-	// given now, so a rejected record never reports an id nobody has.
-	if m.ID == "" {
-		m.ID = medmatch.NewID(k, now)
-	}
+	k, m := r.Kind(), r.Base()
+	exts := tx.Bucket(extBucket(k))
 	if old != nil {
 		if oe := old.Base().ExternalID; oe != "" && oe != m.ExternalID {
 			if err := exts.Delete([]byte(oe)); err != nil {
@@ -118,7 +50,7 @@ func (s *Store) put(tx *bbolt.Tx, v medmatch.Viewer, r medmatch.Record, mode put
 	if err != nil {
 		return "", fmt.Errorf("encode %s: %w", k, err)
 	}
-	if err := recs.Put([]byte(m.ID), data); err != nil {
+	if err := tx.Bucket(recBucket(k)).Put([]byte(m.ID), data); err != nil {
 		return "", err
 	}
 	if err := s.index(tx, r); err != nil {
@@ -134,7 +66,7 @@ func (s *Store) index(tx *bbolt.Tx, r medmatch.Record) error {
 			return err
 		}
 	}
-	return bump(tx.Bucket(bucketCounts), countKeys(r), 1)
+	return bump(tx.Bucket(bucketCounts), medmatch.CountKeys(r), 1)
 }
 
 func (s *Store) unindex(tx *bbolt.Tx, r medmatch.Record) error {
@@ -143,7 +75,7 @@ func (s *Store) unindex(tx *bbolt.Tx, r medmatch.Record) error {
 			return err
 		}
 	}
-	return bump(tx.Bucket(bucketCounts), countKeys(r), -1)
+	return bump(tx.Bucket(bucketCounts), medmatch.CountKeys(r), -1)
 }
 
 func refKey(d *medmatch.Demand) []byte { return []byte(d.EnterpriseID + "\x00" + d.ID) }
@@ -192,7 +124,7 @@ func (s *Store) update(fn func(tx *bbolt.Tx) error) error {
 // Create implements medmatch.Store.
 func (s *Store) Create(ctx context.Context, v medmatch.Viewer, r medmatch.Record) (medmatch.Record, error) {
 	err := s.update(func(tx *bbolt.Tx) error {
-		_, err := s.put(tx, v, r, modeCreate)
+		_, err := s.put(tx, v, r, medmatch.WriteCreate)
 		return err
 	})
 	if err != nil {
@@ -207,7 +139,7 @@ func (s *Store) Update(ctx context.Context, v medmatch.Viewer, r medmatch.Record
 		return nil, medmatch.Errorf(medmatch.EINVALID, "id", "is required to update")
 	}
 	err := s.update(func(tx *bbolt.Tx) error {
-		_, err := s.put(tx, v, r, modeUpdate)
+		_, err := s.put(tx, v, r, medmatch.WriteUpdate)
 		return err
 	})
 	if err != nil {
@@ -288,7 +220,7 @@ func (s *Store) Import(ctx context.Context, v medmatch.Viewer, recs []medmatch.R
 			r := recs[i]
 			given[i] = r.Base().ID
 			row := medmatch.ImportRow{Index: i, Kind: r.Kind()}
-			action, err := s.put(tx, v, r, modeUpsert)
+			action, err := s.put(tx, v, r, medmatch.WriteUpsert)
 			row.ID = r.Base().ID
 			if err != nil {
 				var me *medmatch.Error

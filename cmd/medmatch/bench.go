@@ -40,6 +40,9 @@ func runBench(ctx context.Context, std IO, args []string) error {
 	if len(args) > 0 && args[0] == "roadshow" {
 		return runBenchRoadshow(ctx, std, args[1:])
 	}
+	if len(args) > 0 && args[0] == "replica" {
+		return runBenchReplica(ctx, std, args[1:])
+	}
 	fset := newFlags("bench", "[flags]", `
 Measures the catalogue end to end on records derived from the CSL corpus of
 Chinese journal abstracts (../shared/data/README.md; read at run time, never

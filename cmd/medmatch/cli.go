@@ -180,15 +180,6 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})), nil
 }
 
-// checkRedis refuses to run on the embedded store when REDIS_URL is set:
-// a user who configured shared state must not silently get a local one.
-func checkRedis() error {
-	if os.Getenv("REDIS_URL") != "" {
-		return usagef("REDIS_URL is set, but this version of medmatch has only the embedded store; unset REDIS_URL to use it")
-	}
-	return nil
-}
-
 func envOr(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v

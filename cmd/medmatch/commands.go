@@ -51,9 +51,6 @@ through it.`, std.Err)
 	if len(pos) != 1 {
 		return usagef("want exactly one FILE (see --help)")
 	}
-	if err := checkRedis(); err != nil {
-		return err
-	}
 	name := pos[0]
 	fmtName := *format
 	if fmtName == "" {
@@ -223,9 +220,6 @@ a OR b. A QUERY that starts with '-' goes after "--".`, std.Err)
 	if len(pos) == 0 && len(filters) == 0 && *facets == "" {
 		return usagef("want a QUERY (see --help)")
 	}
-	if err := checkRedis(); err != nil {
-		return err
-	}
 	q := url.Values{"q": {strings.Join(pos, " ")}, "limit": {strconv.Itoa(*limit)}}
 	for name, val := range map[string]string{"type": *types, "operator": *op, "sort": *sortBy, "facets": *facets,
 		"price_min": *priceMin, "price_max": *priceMax, "updated_from": *from, "updated_to": *to, "cursor": *cur} {
@@ -343,9 +337,6 @@ until the new one is swapped in. Goes through the server when one runs.`, std.Er
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if err := checkRedis(); err != nil {
-		return err
-	}
 	tgt, err := connect(ctx, c.data)
 	if err != nil {
 		return err
@@ -396,9 +387,6 @@ private demands, institution keys their institution's drafts.`, std.Err)
 	}
 	if len(pos) != 1 || pos[0] != "add" {
 		return usagef("want `medmatch key add --role ROLE` (see --help)")
-	}
-	if err := checkRedis(); err != nil {
-		return err
 	}
 	v := medmatch.Viewer{Role: medmatch.Role(*role), Enterprise: *ent, Institution: *inst}
 	if err := v.Validate(); err != nil {
@@ -455,9 +443,6 @@ title is suggested only to those who may read it.`, std.Err)
 	}
 	if *limit < 1 || *limit > indexer.MaxSuggestLimit {
 		return usagef("--limit: must be between 1 and %d", indexer.MaxSuggestLimit)
-	}
-	if err := checkRedis(); err != nil {
-		return err
 	}
 	tgt, err := connect(ctx, c.data)
 	if err != nil {

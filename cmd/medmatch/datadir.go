@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/medmatch/medmatch/dict"
 	"github.com/medmatch/medmatch/indexer"
 	"github.com/medmatch/medmatch/matcher"
+	"github.com/medmatch/medmatch/redisstore"
 )
 
 // serverFile is written into the data dir by `serve` so that other commands
@@ -84,8 +86,13 @@ func liveServer(ctx context.Context, dir string) *client {
 }
 
 // openStore opens the embedded store of dir. When another process holds it,
-// the error names that process (from the address file) in one line.
+// the error names that process (from the address file) in one line. With
+// REDIS_URL set it refuses: a user who configured shared state must not
+// silently get a local one; commands talk to `medmatch serve` instead.
 func openStore(dir string) (*bolt.Store, error) {
+	if os.Getenv("REDIS_URL") != "" {
+		return nil, usagef("REDIS_URL is set and no medmatch serve answers for --data %s: start `medmatch serve` (it uses Redis) and run this command again, or unset REDIS_URL to use the embedded store", dir)
+	}
 	tax, err := dict.Taxonomy()
 	if err != nil {
 		return nil, err
@@ -172,11 +179,45 @@ func (t *target) localMatcher(ctx context.Context, data, key string, log *slog.L
 	return m, v, func() { ix.Close() }, nil
 }
 
-// sessionSecret reads the key that signs the web pages' sign-in cookies
-// from the data dir (session.key, mode 0600), creating it on first use,
-// so that a restart keeps users signed in.
-func sessionSecret(dir string) ([]byte, error) {
-	path := filepath.Join(dir, "session.key")
+// sessionSecret is the key that signs the web pages' sign-in cookies:
+// with Redis, one shared by every replica (set once, kept in Redis); with
+// the embedded store, data/session.key (mode 0600), created on first use.
+// Either way a restart keeps users signed in.
+func (s *Server) sessionSecret(ctx context.Context) ([]byte, error) {
+	if rs, ok := s.store.(*redisstore.Store); ok {
+		key := rs.Key("session-secret")
+		if err := rs.Client().SetNX(ctx, key, randomHex(32), 0).Err(); err != nil {
+			return nil, fmt.Errorf("session secret: %w", err)
+		}
+		b, err := rs.Client().Get(ctx, key).Bytes()
+		if err != nil {
+			return nil, fmt.Errorf("session secret: %w", err)
+		}
+		return b, nil
+	}
+	return fileSecret(filepath.Join(s.Data, "session.key"))
+}
+
+// replicaID names this replica (data/replica.id, made on first use).
+func replicaID(dir string) (string, error) {
+	b, err := fileSecret(filepath.Join(dir, "replica.id"))
+	if err != nil {
+		return "", err
+	}
+	return string(b[:12]), nil
+}
+
+// redactURL hides a URL's password for the log.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+// fileSecret reads a random token from path, creating it on first use.
+func fileSecret(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil && len(b) >= 32 {
 		return b, nil

@@ -87,9 +87,6 @@ Goes through the server when one runs.`, std.Err)
 			return usagef("%s", describe(err))
 		}
 	}
-	if err := checkRedis(); err != nil {
-		return err
-	}
 	tgt, err := connect(ctx, c.data)
 	if err != nil {
 		return err
@@ -229,9 +226,6 @@ POST /api/v1/admin/models/{lsa|weights}/VERSION/activate.`, std.Err)
 				raw = append(raw, l)
 			}
 		}
-	}
-	if err := checkRedis(); err != nil {
-		return err
 	}
 	tgt, err := connect(ctx, c.data)
 	if err != nil {

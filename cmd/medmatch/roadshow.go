@@ -68,9 +68,6 @@ Goes through the server when one runs.`, std.Err)
 			return usagef("--sheet %q: want one of %s", *sheet, strings.Join(roadshow.Sheets, ", "))
 		}
 	}
-	if err := checkRedis(); err != nil {
-		return err
-	}
 	tgt, err := connect(ctx, c.data)
 	if err != nil {
 		return err

@@ -15,11 +15,11 @@ import (
 
 	"github.com/medmatch/medmatch"
 	"github.com/medmatch/medmatch/api"
-	"github.com/medmatch/medmatch/bolt"
 	"github.com/medmatch/medmatch/dict"
 	"github.com/medmatch/medmatch/fixtures"
 	"github.com/medmatch/medmatch/indexer"
 	"github.com/medmatch/medmatch/matcher"
+	"github.com/medmatch/medmatch/redisstore"
 )
 
 // drainTimeout is how long shutdown waits for requests in flight; well
@@ -32,8 +32,12 @@ type Server struct {
 	Addr string // listen address; the bound one after Open
 	Demo bool
 	Log  *slog.Logger
+	// Redis, when set, is the URL of the Redis that holds the store
+	// (several replicas share it); the data dir then holds only this
+	// replica's index and files.
+	Redis string
 
-	store *bolt.Store
+	store medmatch.Store
 	index *indexer.Index
 	api   *api.Server
 	http  *http.Server
@@ -54,8 +58,26 @@ func (s *Server) Open(ctx context.Context) error {
 	if err := os.MkdirAll(s.Data, 0o755); err != nil {
 		return err
 	}
-	store, err := openStore(s.Data)
-	if err != nil {
+	var store medmatch.Store
+	var err error
+	consumer := "index"
+	if s.Redis != "" {
+		tax, terr := dict.Taxonomy()
+		if terr != nil {
+			return terr
+		}
+		if store, err = redisstore.Open(ctx, s.Redis, redisstore.Options{Taxonomy: tax}); err != nil {
+			return err
+		}
+		// Each replica acknowledges the change feed under its own name, so
+		// that trimming waits for the slowest one.
+		id, err := replicaID(s.Data)
+		if err != nil {
+			store.Close()
+			return err
+		}
+		consumer = "index-" + id
+	} else if store, err = openStore(s.Data); err != nil {
 		return err
 	}
 	s.store = store
@@ -67,7 +89,7 @@ func (s *Server) Open(ctx context.Context) error {
 	}
 	s.Addr = s.ln.Addr().String()
 	info := serverInfo{Addr: s.Addr, PID: os.Getpid(), Instance: randomHex(8), Token: randomHex(24), Started: time.Now().UTC()}
-	secret, err := sessionSecret(s.Data)
+	secret, err := s.sessionSecret(ctx)
 	if err != nil {
 		s.ln.Close()
 		store.Close()
@@ -93,7 +115,7 @@ func (s *Server) Open(ctx context.Context) error {
 		s.Close()
 		return err
 	}
-	ix, err := indexer.Open(ctx, indexer.Dir(s.Data), store, indexer.Options{Logger: s.Log})
+	ix, err := indexer.Open(ctx, indexer.Dir(s.Data), store, indexer.Options{Logger: s.Log, Consumer: consumer})
 	if err != nil {
 		s.Close()
 		return err
@@ -264,20 +286,18 @@ server holds the data dir: other commands talk to it while it runs.`, std.Err)
 	c.register(fs)
 	addr := fs.String("addr", envOr("MEDMATCH_ADDR", "127.0.0.1:8080"), "listen address (env MEDMATCH_ADDR)")
 	demo := fs.Bool("demo", false, "load the demo catalogue into an empty store")
+	redisURL := fs.String("redis", os.Getenv("REDIS_URL"), "Redis URL (redis://host:port/db) of a store shared by several replicas; default: the embedded store in --data (env REDIS_URL)")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if err := checkRedis(); err != nil {
-		return err
-	}
 	log, err := c.logger(std.Err)
 	if err != nil {
 		return err
 	}
-	log.Info("config", "data", c.data, "addr", *addr, "demo", *demo, "log_level", c.logLevel)
-	s := &Server{Data: c.data, Addr: *addr, Demo: *demo, Log: log}
+	log.Info("config", "data", c.data, "addr", *addr, "demo", *demo, "log_level", c.logLevel, "redis", redactURL(*redisURL))
+	s := &Server{Data: c.data, Addr: *addr, Demo: *demo, Log: log, Redis: *redisURL}
 	if err := s.Open(ctx); err != nil {
 		return err
 	}

@@ -1,0 +1,100 @@
+package redisstore_test
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/internal/redistest"
+	"github.com/medmatch/medmatch/redisstore"
+	"github.com/medmatch/medmatch/storetest"
+)
+
+var namespaces atomic.Int64
+
+// open returns a store in a namespace of its own on srv.
+func open(t *testing.T, srv *redistest.Server) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.Open(context.Background(), srv.URL(), redisstore.Options{Taxonomy: storetest.Taxonomy(),
+		Namespace: "t" + strconv.FormatInt(namespaces.Add(1), 10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestContract runs the Store contract suite, unchanged, on Redis.
+func TestContract(t *testing.T) {
+	srv := redistest.Start(t)
+	storetest.Run(t, func(t *testing.T) medmatch.Store { return open(t, srv) })
+}
+
+// TestDurability: with appendonly yes and appendfsync always, a Redis
+// killed with SIGKILL loses no acknowledged write; with everysec, a
+// graceful restart (SIGTERM) loses nothing either.
+func TestDurability(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name  string
+		fsync string
+		stop  func(*redistest.Server)
+	}{
+		{"always+SIGKILL", "always", (*redistest.Server).Kill},
+		{"everysec+SIGTERM", "everysec", (*redistest.Server).Shutdown},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", c.fsync)
+			s := open(t, srv)
+			var ids []string
+			for i := range 200 {
+				a := storetest.Achievement("", "东岚医科大学附属第一医院")
+				a.Title = "耐久性测试成果 " + strconv.Itoa(i)
+				r, err := s.Create(ctx, medmatch.System, a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, r.Base().ID) // acknowledged
+			}
+			head, _ := s.Head(ctx)
+			c.stop(srv)
+			srv.Restart()
+			again, err := redisstore.Open(ctx, srv.URL(), redisstore.Options{Taxonomy: storetest.Taxonomy(), Namespace: nsOf(t, s)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer again.Close()
+			recs, err := again.GetMany(ctx, medmatch.System, refs(ids))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range recs {
+				if r == nil {
+					t.Fatalf("acknowledged write %d (%s) lost", i, ids[i])
+				}
+			}
+			if h, _ := again.Head(ctx); h != head {
+				t.Fatalf("head after restart %d; want %d", h, head)
+			}
+			if ch, err := again.Changes(ctx, 0, 1000); err != nil || len(ch) != len(ids) {
+				t.Fatalf("change feed after restart: %d changes, %v; want %d", len(ch), err, len(ids))
+			}
+		})
+	}
+}
+
+func refs(ids []string) []medmatch.Ref {
+	out := make([]medmatch.Ref, len(ids))
+	for i, id := range ids {
+		out[i] = medmatch.Ref{Kind: medmatch.KindAchievement, ID: id}
+	}
+	return out
+}
+
+// nsOf is the namespace of a store made by open.
+func nsOf(t *testing.T, s *redisstore.Store) string {
+	k := s.Key("x") // "{NS}:x"
+	return k[1 : len(k)-3]
+}
