@@ -15,7 +15,9 @@ import (
 // txReader reads a write transaction for medmatch.PrepareWrite.
 type txReader struct{ tx *bbolt.Tx }
 
-func (r txReader) Record(k medmatch.Kind, id string) (medmatch.Record, error) { return get(r.tx, k, id) }
+func (r txReader) Record(k medmatch.Kind, id string) (medmatch.Record, error) {
+	return get(r.tx, k, id)
+}
 
 func (r txReader) ExternalID(k medmatch.Kind, ext string) (string, error) {
 	return string(r.tx.Bucket(extBucket(k)).Get([]byte(ext))), nil
