@@ -257,11 +257,24 @@ func (ix *Index) Follow(ctx context.Context) error {
 			}
 			continue
 		}
-		if err := ix.store.Wait(ctx, ix.applied.Load()); err != nil {
+		// Wait for the next change; acknowledge now and then while idle,
+		// so that a shared store knows this consumer is alive.
+		wctx, cancel := context.WithTimeout(ctx, HeartbeatEvery)
+		err := ix.store.Wait(wctx, ix.applied.Load())
+		cancel()
+		if ctx.Err() != nil {
 			return nil
+		}
+		if err != nil {
+			if err := ix.store.Ack(ctx, ix.opt.Consumer, ix.applied.Load()); err != nil && ctx.Err() == nil {
+				ix.log.Warn("acknowledge the change feed", "err", err)
+			}
 		}
 	}
 }
+
+// HeartbeatEvery is how often an idle Follow acknowledges its checkpoint.
+const HeartbeatEvery = time.Minute
 
 // applyOnce applies one batch of changes and returns how many it read.
 func (ix *Index) applyOnce(ctx context.Context) (int, error) {

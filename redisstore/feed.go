@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -125,23 +126,31 @@ func (s *Store) Scan(ctx context.Context, fn func(medmatch.Record) error) (uint6
 	return head, nil
 }
 
-// Ack implements medmatch.Store. Changes every registered consumer has
-// applied are trimmed from the stream (XTRIM MINID), and the trim point
-// is kept so that a consumer behind it gets ETRIMMED and rebuilds.
+// Ack implements medmatch.Store. Changes every live consumer has applied
+// are trimmed from the stream (XTRIM MINID), and the trim point is kept
+// so that a consumer behind it gets ETRIMMED and rebuilds. A consumer that
+// has not acknowledged for Options.ConsumerTTL (a replica taken away for
+// good; live ones acknowledge at least every minute) no longer holds the
+// trimming back.
 func (s *Store) Ack(ctx context.Context, consumer string, seq uint64) error {
 	return s.update(ctx, func(t *txn) error {
 		cons := s.Key("consumers")
-		t.hset(cons, consumer, strconv.FormatUint(seq, 10))
+		now := s.now().Unix()
 		all, err := t.tx.HGetAll(ctx, cons).Result()
 		if err != nil {
 			return err
 		}
-		all[consumer] = strconv.FormatUint(seq, 10)
+		t.hset(cons, consumer, strconv.FormatUint(seq, 10)+":"+strconv.FormatInt(now, 10))
 		low := seq
-		for _, v := range all {
-			if n, err := strconv.ParseUint(v, 10, 64); err == nil && n < low {
-				low = n
+		for name, v := range all {
+			if name == consumer {
+				continue
 			}
+			n, at := parseAck(v)
+			if now-at > int64(s.ttl/time.Second) {
+				continue
+			}
+			low = min(low, n)
 		}
 		cur, _, err := t.get(s.Key("trimmed"))
 		if err != nil {
@@ -155,6 +164,14 @@ func (s *Store) Ack(ctx context.Context, consumer string, seq uint64) error {
 		t.queue(func(p redis.Pipeliner) { p.XTrimMinID(ctx, feed, minID) })
 		return nil
 	})
+}
+
+// parseAck reads a consumer's "seq:unixtime".
+func parseAck(v string) (uint64, int64) {
+	seq, at, _ := strings.Cut(v, ":")
+	n, _ := strconv.ParseUint(seq, 10, 64)
+	u, _ := strconv.ParseInt(at, 10, 64)
+	return n, u
 }
 
 // CreateKey implements medmatch.Store.

@@ -10,7 +10,7 @@
 //	{NS}:seq               the change feed's head (sequence of the last change)
 //	{NS}:feed              the change feed, a stream; entry id "<seq>-0", field c = Change JSON
 //	{NS}:trimmed           changes up to this sequence were trimmed away
-//	{NS}:consumers         hash consumer → last sequence it applied
+//	{NS}:consumers         hash consumer → "<last sequence applied>:<unix time of the ack>"
 //	{NS}:rec:KIND:ID       a record's JSON
 //	{NS}:ids:KIND          sorted set of ids (score 0, ordered by id) for listing
 //	{NS}:ext:KIND          hash external id → id
@@ -59,7 +59,14 @@ type Options struct {
 	Namespace string
 	// Now returns the time for timestamps; time.Now when nil.
 	Now func() time.Time
+	// ConsumerTTL is how long a change-feed consumer that stopped
+	// acknowledging still holds trimming back; default DefaultConsumerTTL.
+	ConsumerTTL time.Duration
 }
+
+// DefaultConsumerTTL: a replica away for longer rebuilds its index when it
+// returns, if the feed was trimmed past it meanwhile.
+const DefaultConsumerTTL = 24 * time.Hour
 
 // Store is a medmatch.Store on Redis.
 type Store struct {
@@ -67,6 +74,7 @@ type Store struct {
 	tax *medmatch.Taxonomy
 	now func() time.Time
 	ns  string
+	ttl time.Duration
 
 	closeOnce sync.Once
 }
@@ -98,7 +106,10 @@ func New(ctx context.Context, rdb redis.UniversalClient, opt Options) (*Store, e
 	if strings.ContainsAny(opt.Namespace, "{}") {
 		return nil, medmatch.Errorf(medmatch.EINVALID, "namespace", "must not contain { or }")
 	}
-	s := &Store{rdb: rdb, tax: opt.Taxonomy, now: opt.Now, ns: opt.Namespace}
+	s := &Store{rdb: rdb, tax: opt.Taxonomy, now: opt.Now, ns: opt.Namespace, ttl: opt.ConsumerTTL}
+	if s.ttl <= 0 {
+		s.ttl = DefaultConsumerTTL
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/medmatch/medmatch"
 	"github.com/medmatch/medmatch/internal/redistest"
@@ -97,4 +98,44 @@ func refs(ids []string) []medmatch.Ref {
 func nsOf(t *testing.T, s *redisstore.Store) string {
 	k := s.Key("x") // "{NS}:x"
 	return k[1 : len(k)-3]
+}
+
+// TestConsumerTTL: a consumer that stopped acknowledging holds trimming
+// back until its TTL passes; then the feed is trimmed past it and it
+// gets ETRIMMED.
+func TestConsumerTTL(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s, err := redisstore.Open(ctx, srv.URL(), redisstore.Options{Taxonomy: storetest.Taxonomy(), Namespace: "ttl",
+		ConsumerTTL: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 6 {
+		a := storetest.Achievement("ach-"+strconv.Itoa(i), "东岚医科大学附属第一医院")
+		if _, err := s.Create(ctx, medmatch.System, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Ack(ctx, "gone", 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ack(ctx, "live", 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Changes(ctx, 2, 10); err != nil {
+		t.Fatalf("changes after 2 while the slow consumer is live: %v", err)
+	}
+	now = now.Add(2 * time.Hour)
+	if err := s.Ack(ctx, "live", 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Changes(ctx, 2, 10); medmatch.ErrorCode(err) != medmatch.ETRIMMED {
+		t.Fatalf("changes after 2 once the slow consumer expired: %v; want ETRIMMED", err)
+	}
+	if ch, err := s.Changes(ctx, 5, 10); err != nil || len(ch) != 1 || ch[0].Seq != 6 {
+		t.Fatalf("changes after 5: %v %v; want change 6", ch, err)
+	}
 }

@@ -195,4 +195,39 @@ func TestReplicas(t *testing.T) {
 	if strings.Contains(b.logs.String(), "rebuilding") {
 		t.Errorf("replica B rebuilt its index after a restart:\n%s", b.logs)
 	}
+
+	// Redis goes away: the replicas answer 503 with a JSON error (never a
+	// 500 or a hang), and recover by themselves when it is back.
+	srv.Kill()
+	for _, path := range []string{"/healthz", "/api/v1/achievements/ach-0001"} {
+		res, err := http.Get("http://" + a.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := new(bytes.Buffer)
+		body.ReadFrom(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 503 {
+			t.Errorf("GET %s with Redis down: %d %s; want 503", path, res.StatusCode, body)
+		}
+	}
+	srv.Restart()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		res, err := http.Get("http://" + a.addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica A did not recover after Redis came back:\n%s", a.logs)
+		}
+	}
+	id := a.create("Redis恢复后写入的成果")
+	for start := time.Now(); !b.finds("Redis恢复后写入的成果", id); time.Sleep(20 * time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("after Redis came back, a write through A is not searchable on B:\n%s", b.logs)
+		}
+	}
 }
