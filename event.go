@@ -367,3 +367,69 @@ func CanWriteEvent(v Viewer, old, new *Event) error {
 	}
 	return nil
 }
+
+// PrepareEventWrite runs the checks of Store.PutEvent, the same in every
+// Store, against old, the stored event with e's id (nil if none): an
+// event v may not read counts as absent; a new event has Version 0 and a
+// replacement the stored version; CanWriteEvent; the invited enterprises
+// and the requested, pinned and locked achievements exist. Then it sets
+// e's id (generated if empty), version and timestamps. e must be
+// normalised and valid.
+func PrepareEventWrite(v Viewer, old, e *Event, exists func(k Kind, id string) (bool, error), now time.Time) error {
+	if old != nil && !CanReadEvent(v, old) {
+		old = nil // as if absent: its existence does not leak
+	}
+	switch {
+	case old == nil && e.Version > 0:
+		return Errorf(ENOTFOUND, "id", "no event %q", e.ID)
+	case old != nil && e.Version == 0:
+		return Errorf(ECONFLICT, "id", "event %q exists; send its version to replace it", e.ID)
+	case old != nil && e.Version != old.Version:
+		return Errorf(ECONFLICT, "version", "event %q is at version %d, not %d: reload and retry", e.ID, old.Version, e.Version)
+	}
+	if err := CanWriteEvent(v, old, e); err != nil {
+		return err
+	}
+	check := func(k Kind, id, field string) error {
+		ok, err := exists(k, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return Errorf(EINVALID, field, "no %s %q", k, id)
+		}
+		return nil
+	}
+	for i, inv := range e.Invited {
+		if err := check(KindEnterprise, inv.EnterpriseID, fmt.Sprintf("invited[%d].enterprise_id", i)); err != nil {
+			return err
+		}
+		for j, r := range inv.Requests {
+			if err := check(KindAchievement, r.AchievementID, fmt.Sprintf("invited[%d].requests[%d].achievement_id", i, j)); err != nil {
+				return err
+			}
+		}
+	}
+	for i, id := range e.Pins {
+		if err := check(KindAchievement, id, fmt.Sprintf("pins[%d]", i)); err != nil {
+			return err
+		}
+	}
+	for i, l := range e.Locked {
+		if err := check(KindAchievement, l.AchievementID, fmt.Sprintf("locked[%d].achievement_id", i)); err != nil {
+			return err
+		}
+	}
+	now = now.UTC()
+	if old == nil {
+		if e.ID == "" {
+			e.ID = NewEventID(now)
+		}
+		e.CreatedAt = now
+	} else {
+		e.CreatedAt = old.CreatedAt
+	}
+	e.Version++
+	e.UpdatedAt = now
+	return nil
+}

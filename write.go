@@ -1,6 +1,11 @@
 package medmatch
 
-import "time"
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+)
 
 // WriteMode says how a Store write treats an existing record.
 type WriteMode int
@@ -151,4 +156,72 @@ func VisibleTotal(v Viewer, k Kind, count func(key string) int) int {
 		}
 	}
 	return n
+}
+
+// ImportRows is the row loop of Store.Import, the same in every Store:
+// enterprises first (so that the demands of the same file find them),
+// then the input order within a kind; put writes one record inside the
+// Store's transaction and returns its action, or a *Error that rejects
+// the row (any other error ends the import). It returns the report and
+// the ids the rows were given, for RolledBack.
+func ImportRows(ctx context.Context, recs []Record, opt ImportOptions, put func(Record) (string, error)) (*ImportResult, []string, error) {
+	rank := map[Kind]int{KindEnterprise: 0, KindTeam: 1, KindAchievement: 2, KindNeed: 3, KindDemand: 4}
+	order := make([]int, len(recs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return rank[recs[order[a]].Kind()] < rank[recs[order[b]].Kind()] })
+	res := &ImportResult{DryRun: opt.DryRun, Rows: make([]ImportRow, len(recs))}
+	given := make([]string, len(recs))
+	for n, i := range order {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		if opt.Progress != nil && n%1000 == 0 {
+			opt.Progress(n)
+		}
+		r := recs[i]
+		given[i] = r.Base().ID
+		row := ImportRow{Index: i, Kind: r.Kind()}
+		action, err := put(r)
+		row.ID = r.Base().ID
+		if err != nil {
+			var me *Error
+			if !errors.As(err, &me) {
+				return nil, nil, err
+			}
+			row.Action, row.Error = ActionReject, me
+			res.Rejected++
+		} else {
+			row.Action = action
+			if action == ActionCreate {
+				res.Created++
+			} else {
+				res.Updated++
+			}
+		}
+		res.Rows[i] = row
+	}
+	if opt.Progress != nil {
+		opt.Progress(len(recs))
+	}
+	return res, given, nil
+}
+
+// Commit reports whether an import with this result is to be written:
+// not a dry run, and no row rejected unless SkipInvalid.
+func (r *ImportResult) Commit(opt ImportOptions) bool {
+	return !opt.DryRun && (r.Rejected == 0 || opt.SkipInvalid)
+}
+
+// RolledBack marks the result of an import that wrote nothing: no
+// sequence, and created rows show the id they were given (generated ids
+// were never stored).
+func (r *ImportResult) RolledBack(given []string) {
+	r.Seq = 0
+	for i := range r.Rows {
+		if r.Rows[i].Action == ActionCreate {
+			r.Rows[i].ID = given[i]
+		}
+	}
 }

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -319,19 +318,4 @@ func (s *Store) Counts(ctx context.Context) (map[medmatch.Kind]int, error) {
 		return nil
 	})
 	return out, err
-}
-
-// sortedKinds orders record indices so that enterprises come before the
-// demands that refer to them, keeping input order within a kind.
-func sortedKinds(recs []medmatch.Record) []int {
-	rank := make(map[medmatch.Kind]int)
-	for i, k := range []medmatch.Kind{medmatch.KindEnterprise, medmatch.KindTeam, medmatch.KindAchievement, medmatch.KindNeed, medmatch.KindDemand} {
-		rank[k] = i
-	}
-	idx := make([]int, len(recs))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return rank[recs[idx[a]].Kind()] < rank[recs[idx[b]].Kind()] })
-	return idx
 }

@@ -29,67 +29,18 @@ func (s *Store) PutEvent(ctx context.Context, v medmatch.Viewer, e *medmatch.Eve
 				}
 			}
 		}
-		if old != nil && !medmatch.CanReadEvent(v, old) {
-			old = nil // as if absent: its existence does not leak
-			if e.Version > 0 {
-				return medmatch.Errorf(medmatch.ENOTFOUND, "id", "no event %q", e.ID)
-			}
+		exists := func(k medmatch.Kind, id string) (bool, error) {
+			return tx.Bucket(recBucket(k)).Get([]byte(id)) != nil, nil
 		}
-		switch {
-		case old == nil && e.Version > 0:
-			return medmatch.Errorf(medmatch.ENOTFOUND, "id", "no event %q", e.ID)
-		case old != nil && e.Version == 0:
-			return medmatch.Errorf(medmatch.ECONFLICT, "id", "event %q exists; send its version to replace it", e.ID)
-		case old != nil && e.Version != old.Version:
-			return medmatch.Errorf(medmatch.ECONFLICT, "version", "event %q is at version %d, not %d: reload and retry", e.ID, old.Version, e.Version)
-		}
-		if err := medmatch.CanWriteEvent(v, old, e); err != nil {
+		if err := medmatch.PrepareEventWrite(v, old, e, exists, s.now()); err != nil {
 			return err
 		}
-		// Invited enterprises, requested, pinned and locked projects must exist.
-		achs := tx.Bucket(recBucket(medmatch.KindAchievement))
-		for i, inv := range e.Invited {
-			if tx.Bucket(recBucket(medmatch.KindEnterprise)).Get([]byte(inv.EnterpriseID)) == nil {
-				return medmatch.Errorf(medmatch.EINVALID, "invited["+itoa(i)+"].enterprise_id", "no enterprise %q", inv.EnterpriseID)
-			}
-			for j, r := range inv.Requests {
-				if achs.Get([]byte(r.AchievementID)) == nil {
-					return medmatch.Errorf(medmatch.EINVALID, "invited["+itoa(i)+"].requests["+itoa(j)+"].achievement_id", "no achievement %q", r.AchievementID)
-				}
-			}
-		}
-		for i, id := range e.Pins {
-			if achs.Get([]byte(id)) == nil {
-				return medmatch.Errorf(medmatch.EINVALID, "pins["+itoa(i)+"]", "no achievement %q", id)
-			}
-		}
-		for i, l := range e.Locked {
-			if achs.Get([]byte(l.AchievementID)) == nil {
-				return medmatch.Errorf(medmatch.EINVALID, "locked["+itoa(i)+"].achievement_id", "no achievement %q", l.AchievementID)
-			}
-		}
-		now := s.now().UTC()
-		if old == nil {
-			if e.ID == "" {
-				e.ID = medmatch.NewEventID(now)
-			}
-			e.CreatedAt = now
-		} else {
-			e.CreatedAt = old.CreatedAt
-		}
-		e.Version++
-		e.UpdatedAt = now
 		data, err := json.Marshal(e)
 		if err != nil {
 			return err
 		}
 		return b.Put([]byte(e.ID), data)
 	})
-}
-
-func itoa(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
 }
 
 // Event implements medmatch.Store.

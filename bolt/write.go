@@ -200,64 +200,31 @@ func (s *Store) Import(ctx context.Context, v medmatch.Viewer, recs []medmatch.R
 		return nil, medmatch.CanWrite(v, nil, nil)
 	}
 	var res *medmatch.ImportResult
-	given := make([]string, len(recs))
+	var given []string
 	err := s.update(func(tx *bbolt.Tx) error {
-		res = &medmatch.ImportResult{DryRun: opt.DryRun, Rows: make([]medmatch.ImportRow, len(recs))}
 		if opt.IfEmpty {
 			for _, k := range medmatch.Kinds {
 				if count(tx.Bucket(bucketCounts), string(k)+"|all") > 0 {
-					res.Skipped = true
-					res.Rows = nil
+					res = &medmatch.ImportResult{DryRun: opt.DryRun, Skipped: true}
 					return nil
 				}
 			}
 		}
-		for n, i := range sortedKinds(recs) {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if opt.Progress != nil && n%1000 == 0 {
-				opt.Progress(n)
-			}
-			r := recs[i]
-			given[i] = r.Base().ID
-			row := medmatch.ImportRow{Index: i, Kind: r.Kind()}
-			action, err := s.put(tx, v, r, medmatch.WriteUpsert)
-			row.ID = r.Base().ID
-			if err != nil {
-				var me *medmatch.Error
-				if !errors.As(err, &me) {
-					return err
-				}
-				row.Action, row.Error = medmatch.ActionReject, me
-				res.Rejected++
-			} else {
-				row.Action = action
-				if action == medmatch.ActionCreate {
-					res.Created++
-				} else {
-					res.Updated++
-				}
-			}
-			res.Rows[i] = row
-		}
-		if opt.Progress != nil {
-			opt.Progress(len(recs))
+		var err error
+		res, given, err = medmatch.ImportRows(ctx, recs, opt, func(r medmatch.Record) (string, error) {
+			return s.put(tx, v, r, medmatch.WriteUpsert)
+		})
+		if err != nil {
+			return err
 		}
 		res.Seq = tx.Bucket(bucketChanges).Sequence()
-		if opt.DryRun || (res.Rejected > 0 && !opt.SkipInvalid) {
+		if !res.Commit(opt) {
 			return errRollback
 		}
 		return nil
 	})
 	if errors.Is(err, errRollback) {
-		// Nothing was written: generated ids were never stored.
-		res.Seq = 0
-		for i := range res.Rows {
-			if res.Rows[i].Action == medmatch.ActionCreate {
-				res.Rows[i].ID = given[i]
-			}
-		}
+		res.RolledBack(given)
 		return res, nil
 	}
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
-	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
@@ -45,63 +44,9 @@ func (s *Store) PutEvent(ctx context.Context, v medmatch.Viewer, e *medmatch.Eve
 				}
 			}
 		}
-		if old != nil && !medmatch.CanReadEvent(v, old) {
-			old = nil // as if absent: its existence does not leak
-			if e.Version > 0 {
-				return medmatch.Errorf(medmatch.ENOTFOUND, "id", "no event %q", e.ID)
-			}
-		}
-		switch {
-		case old == nil && e.Version > 0:
-			return medmatch.Errorf(medmatch.ENOTFOUND, "id", "no event %q", e.ID)
-		case old != nil && e.Version == 0:
-			return medmatch.Errorf(medmatch.ECONFLICT, "id", "event %q exists; send its version to replace it", e.ID)
-		case old != nil && e.Version != old.Version:
-			return medmatch.Errorf(medmatch.ECONFLICT, "version", "event %q is at version %d, not %d: reload and retry", e.ID, old.Version, e.Version)
-		}
-		if err := medmatch.CanWriteEvent(v, old, e); err != nil {
+		if err := medmatch.PrepareEventWrite(v, old, e, t.exists, s.now()); err != nil {
 			return err
 		}
-		// Invited enterprises, requested, pinned and locked projects must exist.
-		for i, inv := range e.Invited {
-			if ok, err := t.exists(medmatch.KindEnterprise, inv.EnterpriseID); err != nil {
-				return err
-			} else if !ok {
-				return medmatch.Errorf(medmatch.EINVALID, "invited["+strconv.Itoa(i)+"].enterprise_id", "no enterprise %q", inv.EnterpriseID)
-			}
-			for j, r := range inv.Requests {
-				if ok, err := t.exists(medmatch.KindAchievement, r.AchievementID); err != nil {
-					return err
-				} else if !ok {
-					return medmatch.Errorf(medmatch.EINVALID, "invited["+strconv.Itoa(i)+"].requests["+strconv.Itoa(j)+"].achievement_id", "no achievement %q", r.AchievementID)
-				}
-			}
-		}
-		for i, id := range e.Pins {
-			if ok, err := t.exists(medmatch.KindAchievement, id); err != nil {
-				return err
-			} else if !ok {
-				return medmatch.Errorf(medmatch.EINVALID, "pins["+strconv.Itoa(i)+"]", "no achievement %q", id)
-			}
-		}
-		for i, l := range e.Locked {
-			if ok, err := t.exists(medmatch.KindAchievement, l.AchievementID); err != nil {
-				return err
-			} else if !ok {
-				return medmatch.Errorf(medmatch.EINVALID, "locked["+strconv.Itoa(i)+"].achievement_id", "no achievement %q", l.AchievementID)
-			}
-		}
-		now := s.now().UTC()
-		if old == nil {
-			if e.ID == "" {
-				e.ID = medmatch.NewEventID(now)
-			}
-			e.CreatedAt = now
-		} else {
-			e.CreatedAt = old.CreatedAt
-		}
-		e.Version++
-		e.UpdatedAt = now
 		data, err := json.Marshal(e)
 		if err != nil {
 			return err

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -326,29 +325,17 @@ func (s *Store) Delete(ctx context.Context, v medmatch.Viewer, k medmatch.Kind, 
 	})
 }
 
-// sortedKinds orders record indices so that enterprises come before the
-// demands that refer to them, keeping input order within a kind.
-func sortedKinds(recs []medmatch.Record) []int {
-	rank := make(map[medmatch.Kind]int)
-	for i, k := range []medmatch.Kind{medmatch.KindEnterprise, medmatch.KindTeam, medmatch.KindAchievement, medmatch.KindNeed, medmatch.KindDemand} {
-		rank[k] = i
-	}
-	idx := make([]int, len(recs))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return rank[recs[idx[a]].Kind()] < rank[recs[idx[b]].Kind()] })
-	return idx
-}
-
 // Import implements medmatch.Store: every record in one transaction, with
 // the embedded store's all-or-nothing rules (see medmatch.ImportOptions).
 func (s *Store) Import(ctx context.Context, v medmatch.Viewer, recs []medmatch.Record, opt medmatch.ImportOptions) (*medmatch.ImportResult, error) {
 	if v.Anonymous() {
 		return nil, medmatch.CanWrite(v, nil, nil)
 	}
+	// Each attempt starts from the records as given (see reset).
 	givens := make([][]byte, len(recs))
+	at := make(map[medmatch.Record]int, len(recs))
 	for i, r := range recs {
+		at[r] = i
 		b, err := json.Marshal(r)
 		if err != nil {
 			return nil, err
@@ -356,9 +343,8 @@ func (s *Store) Import(ctx context.Context, v medmatch.Viewer, recs []medmatch.R
 		givens[i] = b
 	}
 	var res *medmatch.ImportResult
-	given := make([]string, len(recs))
+	var given []string
 	err := s.update(ctx, func(t *txn) error {
-		res = &medmatch.ImportResult{DryRun: opt.DryRun, Rows: make([]medmatch.ImportRow, len(recs))}
 		if opt.IfEmpty {
 			for _, k := range medmatch.Kinds {
 				n, err := t.hcount(s.Key("counts"), string(k)+"|all")
@@ -366,65 +352,34 @@ func (s *Store) Import(ctx context.Context, v medmatch.Viewer, recs []medmatch.R
 					return err
 				}
 				if n > 0 {
-					res.Skipped, res.Rows = true, nil
+					res = &medmatch.ImportResult{DryRun: opt.DryRun, Skipped: true}
 					return errRollback
 				}
 			}
 		}
-		for n, i := range sortedKinds(recs) {
-			if err := ctx.Err(); err != nil {
-				return err
+		var err error
+		res, given, err = medmatch.ImportRows(ctx, recs, opt, func(r medmatch.Record) (string, error) {
+			if err := reset(r, givens[at[r]]); err != nil {
+				return "", err
 			}
-			if opt.Progress != nil && n%1000 == 0 {
-				opt.Progress(n)
-			}
-			r := recs[i]
-			if err := reset(r, givens[i]); err != nil {
-				return err
-			}
-			given[i] = r.Base().ID
-			row := medmatch.ImportRow{Index: i, Kind: r.Kind()}
-			action, err := t.put(v, r, medmatch.WriteUpsert)
-			row.ID = r.Base().ID
-			if err != nil {
-				var me *medmatch.Error
-				if !errors.As(err, &me) {
-					return err
-				}
-				row.Action, row.Error = medmatch.ActionReject, me
-				res.Rejected++
-			} else {
-				row.Action = action
-				if action == medmatch.ActionCreate {
-					res.Created++
-				} else {
-					res.Updated++
-				}
-			}
-			res.Rows[i] = row
-		}
-		if opt.Progress != nil {
-			opt.Progress(len(recs))
+			return t.put(v, r, medmatch.WriteUpsert)
+		})
+		if err != nil {
+			return err
 		}
 		head, _, err := t.get(s.Key("seq"))
 		if err != nil {
 			return err
 		}
 		res.Seq = uint64(atoi(head))
-		if opt.DryRun || (res.Rejected > 0 && !opt.SkipInvalid) {
+		if !res.Commit(opt) {
 			return errRollback
 		}
 		return nil
 	})
 	if errors.Is(err, errRollback) {
-		if res.Skipped {
-			return res, nil
-		}
-		res.Seq = 0
-		for i := range res.Rows {
-			if res.Rows[i].Action == medmatch.ActionCreate {
-				res.Rows[i].ID = given[i]
-			}
+		if !res.Skipped {
+			res.RolledBack(given)
 		}
 		return res, nil
 	}
