@@ -229,3 +229,25 @@ func HashKey(secret string) string {
 	h := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(h[:])
 }
+
+// Cache is a shared cache of computed answers (match results) that a
+// Store may offer to every replica; the Redis store does. Generation reads
+// the change feed's head and, for each kind, how many writes records of
+// that kind have had, in one consistent step, so that a cache key built
+// from them changes whenever a write could change the answer.
+type Cache interface {
+	CacheGet(ctx context.Context, key string) ([]byte, bool, error)
+	CachePut(ctx context.Context, key string, val []byte, ttl time.Duration) error
+	Generation(ctx context.Context, kinds []Kind) (head uint64, gens []uint64, err error)
+}
+
+// Leaser grants named leases that expire, so that a periodic job runs on
+// one replica at a time: Lease takes the lease for holder, or renews it
+// when holder has it, and reports whether holder has it now; Release
+// gives it up (a holder that dies without releasing loses it when its ttl
+// passes). The Redis store is a Leaser; a process that owns an embedded
+// store needs none.
+type Leaser interface {
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	Release(ctx context.Context, name, holder string) error
+}

@@ -84,6 +84,7 @@ func New(cfg Config) *Server {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/api/v1/server", s.serverInfo)
+	e.GET("/metrics", s.metrics)
 	// Route middleware, not group middleware: an echo group with middleware
 	// answers every unknown path below it with 404, hiding 405s.
 	ready := s.requireReady

@@ -37,6 +37,29 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "head": head, "applied": applied, "lag": head - min(head, applied)})
 }
 
+// metrics answers GET /metrics in the Prometheus text format: the shared
+// match cache's counts and the index's lag behind the change feed.
+func (s *Server) metrics(c echo.Context) error {
+	var b strings.Builder
+	counter := func(name, help string, v int64) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
+	}
+	if m := s.matcher.Load(); m != nil {
+		st := m.CacheStats()
+		counter("medmatch_match_cache_hits_total", "Match results answered from the shared cache.", st.Hits)
+		counter("medmatch_match_cache_misses_total", "Match results computed after a cache miss.", st.Misses)
+		counter("medmatch_match_uncached_total", "Match results computed without the cache (no shared cache, or not cacheable).", st.Uncached)
+	}
+	if ix := s.index.Load(); ix != nil {
+		head, err := s.cfg.Store.Head(c.Request().Context())
+		if err == nil {
+			applied := ix.Applied()
+			fmt.Fprintf(&b, "# HELP medmatch_index_lag Changes of the feed this replica's index has still to apply.\n# TYPE medmatch_index_lag gauge\nmedmatch_index_lag %d\n", head-min(head, applied))
+		}
+	}
+	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
+}
+
 func (s *Server) serverInfo(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"instance": s.cfg.Instance, "ready": s.ready.Load()})
 }

@@ -65,7 +65,7 @@ func (s *Server) runMatch(c echo.Context, req matcher.Request) error {
 	if m == nil {
 		return medmatch.Errorf(medmatch.EUNAVAILABLE, "", "the matcher is not running")
 	}
-	res, err := m.Match(c.Request().Context(), viewer(c), req)
+	res, err := m.MatchCached(c.Request().Context(), viewer(c), req)
 	if err != nil {
 		return err
 	}

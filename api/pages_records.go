@@ -189,7 +189,7 @@ func (s *Server) match(c echo.Context, req matcher.Request) (*matcher.Result, er
 	if m == nil {
 		return nil, medmatch.Errorf(medmatch.EUNAVAILABLE, "", "the matcher is not running")
 	}
-	return m.Match(c.Request().Context(), viewer(c), req)
+	return m.MatchCached(c.Request().Context(), viewer(c), req)
 }
 
 type achievementView struct {

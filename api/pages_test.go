@@ -426,3 +426,27 @@ func TestSessions(t *testing.T) {
 		t.Errorf("API write with the cookie and the token: %d; want 201", res.StatusCode)
 	}
 }
+
+// TestMetrics: /metrics counts matches and reports the index lag.
+func TestMetrics(t *testing.T) {
+	e := newEnv(t)
+	count := func() int {
+		r := e.get("/metrics", "")
+		if r.status != 200 {
+			t.Fatalf("/metrics: %d", r.status)
+		}
+		m := regexp.MustCompile(`(?m)^medmatch_match_uncached_total (\d+)$`).FindSubmatch(r.body)
+		if m == nil || !strings.Contains(string(r.body), "medmatch_index_lag ") {
+			t.Fatalf("/metrics body:\n%s", r.body)
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		return n
+	}
+	before := count()
+	if r := e.get("/api/v1/demands/dem-001/matches?limit=3", "organizer"); r.status != 200 {
+		t.Fatalf("match: %d", r.status)
+	}
+	if after := count(); after != before+1 {
+		t.Errorf("uncached matches %d → %d; want one more (the embedded store has no shared cache)", before, after)
+	}
+}

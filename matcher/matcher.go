@@ -72,6 +72,7 @@ type Matcher struct {
 	checked   time.Time
 	cache     *vecCache
 	autoCache bool
+	stats     cacheCounters
 }
 
 // New returns a matcher over store and its index, loading the active

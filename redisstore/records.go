@@ -249,6 +249,8 @@ func (t *txn) index(r medmatch.Record)   { t.bump(r, 1) }
 func (t *txn) unindex(r medmatch.Record) { t.bump(r, -1) }
 
 func (t *txn) bump(r medmatch.Record, d int64) {
+	// Every write, add or remove, counts for the cache's generations.
+	t.hincr(t.s.Key("gen"), string(r.Kind()), 1)
 	if dm, ok := r.(*medmatch.Demand); ok {
 		t.hincr(t.s.Key("refs"), dm.EnterpriseID, d)
 	}

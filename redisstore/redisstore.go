@@ -21,6 +21,8 @@
 //	{NS}:art:NAME          hash "v<N>" → Artifact JSON without data; "last", "active"
 //	{NS}:artdata:NAME:N    an artifact version's data
 //	{NS}:events            hash event id → Event JSON
+//	{NS}:gen               hash kind → writes to records of that kind (cache generations)
+//	{NS}:cache:KEY         a cached match result (medmatch.Cache), with a TTL
 //
 // Concurrency is optimistic, as one bbolt writer is pessimistic: a write
 // WATCHes {NS}:w, reads what it needs, and commits its writes with an

@@ -3,18 +3,26 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
 	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/api"
 	"github.com/medmatch/medmatch/bolt"
 	"github.com/medmatch/medmatch/dict"
 	"github.com/medmatch/medmatch/fixtures"
 	"github.com/medmatch/medmatch/indexer"
 	"github.com/medmatch/medmatch/internal/corpus"
+	"github.com/medmatch/medmatch/matcher"
 	"github.com/medmatch/medmatch/redisstore"
 )
 
@@ -30,9 +38,13 @@ achievements recombined from the CSL corpus (as bench does):
   catch-up  a fresh replica: a new index built from the store (scan, then
             the feed from the head): seconds and docs/s; the Redis apply
             rate as a share of the embedded one
+  api       1,000 creates through the HTTP API of a server on the Redis
+            store, 8 clients (each answered once the index reflects it)
   visible   single writes through a second Redis client (as another
             replica would) until the following index has applied them:
             latency percentiles
+  mix       read-mostly mixes on the Redis replica (matches of 50 texts
+            with 5% and 1% writes): the shared match cache's hit rate
   search    the same queries on both indexes, in process: percentiles
 
 The Redis data goes to a namespace of its own, deleted afterwards. Exit
@@ -173,7 +185,95 @@ code 2 when the corpus is missing or --redis is not given.`, std.Err)
 		lat = append(lat, time.Since(start))
 	}
 	slices.Sort(lat)
-	row("write → applied on replica", "p50 %s  p99 %s  max %s  (%d writes, one at a time)", msec(pct(lat, 0.5)), msec(pct(lat, 0.99)), msec(lat[len(lat)-1]), len(lat))
+	row("write → applied on replica", "p50 %s  p99 %s  max %s  (%d writes, one at a time)", msec(pct(lat, 50)), msec(pct(lat, 99)), msec(lat[len(lat)-1]), len(lat))
+
+	// Writes through the HTTP API of a server on the Redis store (each
+	// returns once this replica's index reflects it), 8 clients.
+	hs := httptest.NewServer(func() http.Handler {
+		a := api.New(api.Config{Store: rs, LocalToken: "bench-token"})
+		a.SetIndex(ix, nil)
+		return a.Handler()
+	}())
+	const apiWrites, apiClients = 1000, 8
+	var next atomic.Int64
+	var failed atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range apiClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > apiWrites {
+					return
+				}
+				body := fmt.Sprintf(`{"title":"接口写入基准成果 %d","description":"经由接口写入、在副本上可检索。","institution":%q,"specialty":%q,"fields":["医疗器械"],"maturity":"prototype"}`,
+					i, meta[0].Institution, meta[0].Specialty)
+				req, _ := http.NewRequestWithContext(ctx, "POST", hs.URL+"/api/v1/achievements", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer bench-token")
+				req.Header.Set("Content-Type", "application/json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil || res.StatusCode != http.StatusCreated {
+					failed.Add(1)
+				}
+				if res != nil {
+					res.Body.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	hs.Close()
+	if failed.Load() > 0 {
+		return fmt.Errorf("bench replica: %d API writes failed", failed.Load())
+	}
+	row("write through the API, redis", "%.0f records/s  (%d creates, %d clients; each answered once the index reflects it)", apiWrites/took.Seconds(), apiWrites, apiClients)
+
+	// Read-mostly mixes on the Redis replica: matches of 50 texts through
+	// the shared cache, with 5% and then 1% writes of new achievements.
+	m, err := matcher.New(ctx, rs, ix, matcher.Options{})
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, writePct := range []int{5, 1} {
+		var hitLat, missLat []time.Duration
+		before := m.CacheStats()
+		for i := range 2000 {
+			if rng.IntN(100) < writePct {
+				a := &medmatch.Achievement{Title: "读多写少基准成果 " + strconv.Itoa(i), Description: qs[rng.IntN(len(qs))] + "相关的新成果。",
+					Institution: meta[0].Institution, Specialty: meta[0].Specialty, Fields: meta[0].Fields, Maturity: medmatch.MaturityPrototype}
+				if _, err := other.Create(ctx, medmatch.System, a); err != nil {
+					return err
+				}
+				continue
+			}
+			hits := m.CacheStats().Hits
+			start := time.Now()
+			if _, err := m.MatchCached(ctx, medmatch.Viewer{Role: medmatch.RoleOrganizer}, matcher.Request{Text: qs[rng.IntN(min(50, len(qs)))], Limit: 10}); err != nil {
+				return err
+			}
+			if m.CacheStats().Hits > hits {
+				hitLat = append(hitLat, time.Since(start))
+			} else {
+				missLat = append(missLat, time.Since(start))
+			}
+		}
+		slices.Sort(hitLat)
+		slices.Sort(missLat)
+		st := m.CacheStats()
+		h, ms := st.Hits-before.Hits, st.Misses-before.Misses
+		p := func(l []time.Duration, q float64) string {
+			if len(l) == 0 {
+				return "-"
+			}
+			return msec(pct(l, q))
+		}
+		row(fmt.Sprintf("mix %d%% writes (match cache)", writePct), "hit rate %.0f%% (%d hits, %d misses); hit p50 %s p99 %s; miss p50 %s p99 %s  (2,000 ops: matches of 50 texts, new achievements)",
+			100*float64(h)/float64(max(1, h+ms)), h, ms, p(hitLat, 50), p(hitLat, 99), p(missLat, 50), p(missLat, 99))
+	}
 
 	for _, st := range stores {
 		var sl []time.Duration
@@ -185,7 +285,7 @@ code 2 when the corpus is missing or --redis is not given.`, std.Err)
 			sl = append(sl, time.Since(start))
 		}
 		slices.Sort(sl)
-		row("search, "+st.name, "p50 %s  p99 %s  (500 queries with highlights, in process)", msec(pct(sl, 0.5)), msec(pct(sl, 0.99)))
+		row("search, "+st.name, "p50 %s  p99 %s  (500 queries with highlights, in process)", msec(pct(sl, 50)), msec(pct(sl, 99)))
 	}
 	tw := tabwriter.NewWriter(std.Out, 0, 0, 2, ' ', 0)
 	for _, r := range rows {

@@ -19,6 +19,7 @@ import (
 	"github.com/medmatch/medmatch/fixtures"
 	"github.com/medmatch/medmatch/indexer"
 	"github.com/medmatch/medmatch/matcher"
+	"github.com/medmatch/medmatch/matcher/roadshow"
 	"github.com/medmatch/medmatch/redisstore"
 )
 
@@ -36,6 +37,9 @@ type Server struct {
 	// (several replicas share it); the data dir then holds only this
 	// replica's index and files.
 	Redis string
+	// JobEvery is the period of the periodic jobs (request expiry), each
+	// run on one replica at a time under a lease; default one minute.
+	JobEvery time.Duration
 
 	store medmatch.Store
 	index *indexer.Index
@@ -138,12 +142,37 @@ func (s *Server) Open(ctx context.Context) error {
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
+		s.runJobs(fctx, m, info.Instance)
+	}()
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
 		m.WarmLoop(fctx)
 	}()
 	s.api.SetIndex(ix, m)
 	n, _ := ix.DocCount()
 	s.Log.Info("ready", "addr", "http://"+s.Addr, "docs", n, "seq", ix.Applied(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// runJobs runs the periodic jobs under leases until ctx ends.
+func (s *Server) runJobs(ctx context.Context, m *matcher.Matcher, holder string) {
+	var l medmatch.Leaser = localLeaser{}
+	if sl, ok := s.store.(medmatch.Leaser); ok {
+		l = sl
+	}
+	every := s.JobEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	pl := &roadshow.Planner{Store: s.store, Matcher: m}
+	runJobs(ctx, l, holder, []job{{name: "expire-requests", every: every, run: func(ctx context.Context) error {
+		n, err := pl.ExpireRequests(ctx, medmatch.System)
+		if n > 0 {
+			s.Log.Info("meeting requests expired", "count", n)
+		}
+		return err
+	}}}, s.Log)
 }
 
 // loadDemo imports the demo catalogue when the store holds no catalogue

@@ -255,7 +255,7 @@ func (pl *Planner) Plan(ctx context.Context, v medmatch.Viewer, id string) (*Pla
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i], errs[i] = pl.Matcher.Match(ctx, v, matcher.Request{Text: texts[i], Limit: k, Pool: 2 * k, Filters: filters, Within: within})
+				results[i], errs[i] = pl.Matcher.MatchCached(ctx, v, matcher.Request{Text: texts[i], Limit: k, Pool: 2 * k, Filters: filters, Within: within})
 			}
 		}()
 	}
@@ -517,6 +517,33 @@ func (pl *Planner) expire(ctx context.Context, v medmatch.Viewer, ev *medmatch.E
 		}
 	}
 	return out, nil
+}
+
+// ExpireRequests expires, in every event v may write, the pending
+// meeting requests that waited longer than the event's RequestTTL (the
+// periodic job of the same name runs it; planning does it too). An event
+// edited meanwhile is left for the next run. It returns how many requests
+// expired.
+func (pl *Planner) ExpireRequests(ctx context.Context, v medmatch.Viewer) (int, error) {
+	evs, err := pl.Store.Events(ctx, v)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, ev := range evs {
+		if ev.RequestTTL == "" || ev.Status == medmatch.EventClosed {
+			continue
+		}
+		out, err := pl.expire(ctx, v, ev)
+		if medmatch.ErrorCode(err) == medmatch.ECONFLICT {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("expire requests of %s: %w", ev.ID, err)
+		}
+		n += len(out)
+	}
+	return n, nil
 }
 
 // previous returns the newest stored plan of the event, or nil.
