@@ -302,7 +302,7 @@ func (s *Server) importFile(c echo.Context) error {
 		name = c.Request().Header.Get(echo.HeaderContentType)
 	}
 	if name == "" {
-		return medmatch.Errorf(medmatch.EUNSUPPORTED, "format", "give ?format=jsonl|csv or a Content-Type of application/x-ndjson or text/csv")
+		return medmatch.Errorf(medmatch.EUNSUPPORTED, "format", "give ?format=jsonl|csv|xlsx or a Content-Type of application/x-ndjson, text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	}
 	f, err := importer.FormatOf(name)
 	if err != nil {

@@ -1,11 +1,13 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -448,5 +450,44 @@ func TestMetrics(t *testing.T) {
 	}
 	if after := count(); after != before+1 {
 		t.Errorf("uncached matches %d → %d; want one more (the embedded store has no shared cache)", before, after)
+	}
+}
+
+// TestImportXLSX: the messy spreadsheet of fixtures/import through the
+// API: a dry run names the bad rows with their columns and writes
+// nothing; with skip_invalid the good rows are stored.
+func TestImportXLSX(t *testing.T) {
+	e := newEnv(t)
+	data, err := os.ReadFile("../fixtures/import/messy-achievements.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Report struct {
+			Created, Rejected int
+			Written           bool
+			Rows              []struct {
+				Line           int
+				Action, Column string
+			}
+		}
+		Created, Rejected int
+		Written           bool
+	}
+	r := e.do("POST", "/api/v1/import?format=xlsx&type=achievement&dry_run=true", e.keys["organizer"], "", bytes.NewReader(data))
+	r.json(t, &rep)
+	created, rejected := rep.Created+rep.Report.Created, rep.Rejected+rep.Report.Rejected
+	if created != 5 || rejected != 3 || rep.Written || rep.Report.Written {
+		t.Fatalf("dry run: %d %s", r.status, r.body)
+	}
+	if !strings.Contains(string(r.body), `"column": "F 研发阶段"`) && !strings.Contains(string(r.body), `"column":"F 研发阶段"`) {
+		t.Errorf("dry run report does not name column F 研发阶段: %s", r.body)
+	}
+	r = e.do("POST", "/api/v1/import?format=xlsx&type=achievement&skip_invalid=true", e.keys["organizer"], "", bytes.NewReader(data))
+	if r.status != 200 {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	if r := e.get("/api/v1/search?q="+url.QueryEscape("镁合金空心加压骨钉"), ""); !strings.Contains(string(r.body), "可降解镁合金空心加压骨钉") {
+		t.Errorf("the imported row is not searchable: %s", r.body)
 	}
 }

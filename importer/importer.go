@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/medmatch/medmatch"
 )
 
@@ -30,10 +32,11 @@ type Format string
 const (
 	JSONL Format = "jsonl" // one JSON object per line; "type" names the record kind
 	CSV   Format = "csv"   // a header row of field names, then one record per row
+	XLSX  Format = "xlsx"  // the first sheet with rows: a header row, then one record per row
 )
 
 // Formats lists the accepted formats, for help texts.
-var Formats = []Format{JSONL, CSV}
+var Formats = []Format{JSONL, CSV, XLSX}
 
 // MaxLineBytes bounds one JSONL line or CSV record.
 const MaxLineBytes = 1 << 20
@@ -51,8 +54,10 @@ func FormatOf(name string) (Format, error) {
 		return JSONL, nil
 	case n == "csv", strings.HasSuffix(n, ".csv"), n == "text/csv":
 		return CSV, nil
+	case n == "xlsx", strings.HasSuffix(n, ".xlsx"), n == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+		return XLSX, nil
 	}
-	return "", medmatch.Errorf(medmatch.EUNSUPPORTED, "format", "cannot tell the format of %q (want .jsonl or .csv, or --format jsonl|csv)", filepath.Base(name))
+	return "", medmatch.Errorf(medmatch.EUNSUPPORTED, "format", "cannot tell the format of %q (want .jsonl, .csv or .xlsx, or --format jsonl|csv|xlsx)", filepath.Base(name))
 }
 
 // Row is one parsed record and where it came from.
@@ -68,6 +73,28 @@ type RowReport struct {
 	ID     string          `json:"id,omitempty"`
 	Action string          `json:"action"` // create, update, reject, or skip (valid, but not written)
 	Error  *medmatch.Error `json:"error,omitempty"`
+	// Title is the record's title or name, so a dry run names what it
+	// would create before any id exists.
+	Title string `json:"title,omitempty"`
+	// Column is the column of a rejected row's field in a CSV or XLSX
+	// file: its number or letter and its header ("C 成熟度").
+	Column string `json:"column,omitempty"`
+}
+
+// columnOf finds the column key of an error's field: the field itself
+// (maturity), or the column it is part of (price.min → price).
+func columnOf(field string, columns map[string]string) string {
+	for f := field; f != ""; {
+		if _, ok := columns[f]; ok {
+			return f
+		}
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
+	}
+	return ""
 }
 
 // ActionSkip marks a valid row that was not written because other rows of
@@ -95,7 +122,9 @@ func (r *Report) Problems() []string {
 		if row.Error == nil {
 			continue
 		}
-		if row.Error.Field != "" {
+		if row.Column != "" {
+			out = append(out, fmt.Sprintf("%s:%d: column %s: %s: %s", r.File, row.Line, row.Column, row.Error.Field, row.Error.Message))
+		} else if row.Error.Field != "" {
 			out = append(out, fmt.Sprintf("%s:%d: %s: %s", r.File, row.Line, row.Error.Field, row.Error.Message))
 		} else {
 			out = append(out, fmt.Sprintf("%s:%d: %s", r.File, row.Line, row.Error.Message))
@@ -115,16 +144,26 @@ type Options struct {
 // Parse reads every row of in. Rows that cannot be parsed are returned as
 // rejected RowReports; the others as Rows.
 func Parse(in io.Reader, f Format, kind medmatch.Kind) ([]Row, []RowReport, error) {
+	rows, bad, _, err := parse(in, f, kind)
+	return rows, bad, err
+}
+
+// parse is Parse, also returning for tabular formats the column each
+// field path came from.
+func parse(in io.Reader, f Format, kind medmatch.Kind) ([]Row, []RowReport, map[string]string, error) {
 	if kind != "" && !kind.Valid() {
-		return nil, nil, medmatch.Errorf(medmatch.EINVALID, "type", "unknown record type %q", kind)
+		return nil, nil, nil, medmatch.Errorf(medmatch.EINVALID, "type", "unknown record type %q", kind)
 	}
 	switch f {
 	case JSONL:
-		return parseJSONL(in, kind)
+		rows, bad, err := parseJSONL(in, kind)
+		return rows, bad, nil, err
 	case CSV:
 		return parseCSV(in, kind)
+	case XLSX:
+		return parseXLSX(in, kind)
 	}
-	return nil, nil, medmatch.Errorf(medmatch.EUNSUPPORTED, "format", "unknown format %q (want jsonl, csv)", f)
+	return nil, nil, nil, medmatch.Errorf(medmatch.EUNSUPPORTED, "format", "unknown format %q (want jsonl, csv, xlsx)", f)
 }
 
 func reject(line int, field, format string, args ...any) RowReport {
@@ -217,7 +256,7 @@ func jsonMessage(err error) string {
 // CSV columns are JSON field names; nested fields use a dot or an
 // underscore (price.min or price_min); list fields hold items separated by
 // ';', '；', '、' or '|'.
-func parseCSV(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, error) {
+func parseCSV(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, map[string]string, error) {
 	br := bufio.NewReader(in)
 	if b, _ := br.Peek(3); bytes.Equal(b, bom) {
 		br.Discard(3)
@@ -227,31 +266,13 @@ func parseCSV(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, error) {
 	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if err == io.EOF {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	} else if err != nil {
-		return nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: %s", csvMessage(err))
+		return nil, nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: %s", csvMessage(err))
 	}
-	cols := make([]string, len(header))
-	seen := make(map[string]string)
-	headerKind := kind // with a type column, any kind's fields may appear
-	for _, h := range header {
-		if strings.EqualFold(strings.TrimSpace(h), "type") {
-			headerKind = ""
-		}
-	}
-	for i, h := range header {
-		h = strings.TrimSpace(h)
-		c := canonColumn(strings.ToLower(h))
-		switch {
-		case c == "":
-			return nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: column %d has no name", i+1)
-		case seen[c] != "":
-			return nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: columns %q and %q name the same field", seen[c], h)
-		case c != "type" && !knownColumn(c, headerKind):
-			return nil, nil, medmatch.Errorf(medmatch.EINVALID, h, "line 1: unknown column")
-		}
-		seen[c] = h
-		cols[i] = c
+	cols, err := mapHeaderAt(header, kind, "line 1")
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	var rows []Row
 	var bad []RowReport
@@ -266,7 +287,7 @@ func parseCSV(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, error) {
 				bad = append(bad, reject(pe.StartLine, "", "%s", csvMessage(err)))
 				continue
 			}
-			return nil, nil, fmt.Errorf("importer: read csv: %w", err)
+			return nil, nil, nil, fmt.Errorf("importer: read csv: %w", err)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
@@ -283,7 +304,45 @@ func parseCSV(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, error) {
 		}
 		rows = append(rows, Row{Line: line, Record: r})
 	}
-	return rows, bad, nil
+	cm := make(map[string]string)
+	for i, c := range cols {
+		if c != "" {
+			cm[c] = fmt.Sprintf("%d %s", i+1, strings.TrimSpace(header[i]))
+		}
+	}
+	return rows, bad, cm, nil
+}
+
+// mapHeaderAt maps a header row to field paths (see headerField): "" for
+// a column to ignore. An unknown column is an error naming it, so that a
+// misspelt column is never dropped silently.
+func mapHeaderAt(header []string, kind medmatch.Kind, at string) ([]string, error) {
+	cols := make([]string, len(header))
+	seen := make(map[string]string)
+	headerKind := kind // with a type column, any kind's fields may appear
+	for _, h := range header {
+		if strings.EqualFold(strings.TrimSpace(h), "type") {
+			headerKind = ""
+		}
+	}
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			return nil, medmatch.Errorf(medmatch.EINVALID, "header", "%s: column %d has no name", at, i+1)
+		}
+		c, ignore, ok := headerField(h, headerKind)
+		switch {
+		case ignore:
+			continue
+		case !ok:
+			return nil, medmatch.Errorf(medmatch.EINVALID, h, "%s: unknown column (column %d)", at, i+1)
+		case seen[c] != "":
+			return nil, medmatch.Errorf(medmatch.EINVALID, "header", "%s: columns %q and %q name the same field", at, seen[c], h)
+		}
+		seen[c] = h
+		cols[i] = c
+	}
+	return cols, nil
 }
 
 func csvMessage(err error) string {
@@ -312,7 +371,7 @@ func csvRow(cols, vals []string, line int, kind medmatch.Kind) (medmatch.Record,
 	shape := shapes[k]
 	obj := make(map[string]any)
 	for i, c := range cols {
-		if c == "type" {
+		if c == "type" || c == "" {
 			continue
 		}
 		v := strings.TrimSpace(vals[i])
@@ -321,12 +380,15 @@ func csvRow(cols, vals []string, line int, kind medmatch.Kind) (medmatch.Record,
 		}
 		path := strings.Split(c, ".")
 		kindOf, ok := shape[c]
-		if !ok {
+		if !ok && !knownColumn(c+".min", k) {
 			rep := reject(line, c, "is not a field of a %s", k)
 			rep.Kind = k
 			return nil, &rep
 		}
-		val, err := convert(v, kindOf)
+		val, handled, err := normalize(c, v)
+		if !handled {
+			val, err = convert(v, kindOf)
+		}
 		if err != nil {
 			rep := reject(line, c, "%s", err)
 			rep.Kind = k
@@ -386,7 +448,7 @@ func convert(v string, k reflect.Kind) (any, error) {
 		}
 		return out, nil
 	case reflect.Float64, reflect.Int64:
-		n, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
+		n, err := strconv.ParseFloat(strings.ReplaceAll(norm.NFKC.String(v), ",", ""), 64)
 		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 			return nil, fmt.Errorf("%q is not a number", v)
 		}
@@ -443,7 +505,7 @@ func walk(t reflect.Type, prefix string, m map[string]reflect.Kind) {
 
 // Import parses in and writes its records through s as viewer v.
 func Import(ctx context.Context, s medmatch.Store, v medmatch.Viewer, name string, in io.Reader, f Format, opt Options) (*Report, error) {
-	rows, bad, err := Parse(in, f, opt.Kind)
+	rows, bad, columns, err := parse(in, f, opt.Kind)
 	if err != nil {
 		return nil, err
 	}
@@ -467,7 +529,12 @@ func Import(ctx context.Context, s medmatch.Store, v medmatch.Viewer, name strin
 	}
 	rep.Rows = append(rep.Rows, bad...)
 	for i, row := range res.Rows {
-		rep.Rows = append(rep.Rows, RowReport{Line: rows[i].Line, Kind: row.Kind, ID: row.ID, Action: row.Action, Error: row.Error})
+		rep.Rows = append(rep.Rows, RowReport{Line: rows[i].Line, Kind: row.Kind, ID: row.ID, Title: titleOf(rows[i].Record), Action: row.Action, Error: row.Error})
+	}
+	for i := range rep.Rows {
+		if e := rep.Rows[i].Error; e != nil && columns != nil {
+			rep.Rows[i].Column = columns[columnOf(e.Field, columns)]
+		}
 	}
 	sortRows(rep.Rows)
 	rep.Rejected += res.Rejected
@@ -490,4 +557,21 @@ func Import(ctx context.Context, s medmatch.Store, v medmatch.Viewer, name strin
 
 func sortRows(rows []RowReport) {
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Line < rows[j].Line })
+}
+
+// titleOf is a record's title or name.
+func titleOf(r medmatch.Record) string {
+	switch r := r.(type) {
+	case *medmatch.Achievement:
+		return r.Title
+	case *medmatch.ClinicalNeed:
+		return r.Title
+	case *medmatch.Demand:
+		return r.Title
+	case *medmatch.Team:
+		return r.Name
+	case *medmatch.Enterprise:
+		return r.Name
+	}
+	return ""
 }

@@ -346,7 +346,9 @@ func TestFormatOf(t *testing.T) {
 		{"text/csv; charset=utf-8", importer.CSV},
 		{"CSV", importer.CSV},
 		{"records.json", ""},
-		{"records.xlsx", ""},
+		{"records.xlsx", importer.XLSX},
+		{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", importer.XLSX},
+		{"records.xls", ""},
 		{"", ""},
 	} {
 		got, err := importer.FormatOf(c.in)
@@ -597,9 +599,11 @@ func TestReportProblems(t *testing.T) {
 				t.Errorf("Report.File = %q; want %q", rep.File, file)
 			}
 			byLine := make(map[int]*medmatch.Error)
+			column := map[int]string{}
 			for _, r := range rep.Rows {
 				if r.Error != nil {
 					byLine[r.Line] = r.Error
+					column[r.Line] = r.Column
 				}
 			}
 			var want []string
@@ -609,9 +613,12 @@ func TestReportProblems(t *testing.T) {
 					t.Errorf("Report has no error on line %d; want one naming %q (rows %+v)", p.line, p.field, rep.Rows)
 					continue
 				}
-				if p.field == "" {
+				switch {
+				case p.field == "":
 					want = append(want, fmt.Sprintf("%s:%d: %s", file, p.line, e.Message))
-				} else {
+				case column[p.line] != "":
+					want = append(want, fmt.Sprintf("%s:%d: column %s: %s: %s", file, p.line, column[p.line], p.field, e.Message))
+				default:
 					want = append(want, fmt.Sprintf("%s:%d: %s: %s", file, p.line, p.field, e.Message))
 				}
 			}

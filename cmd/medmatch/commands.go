@@ -32,14 +32,26 @@ Formats (from the file extension, or --format):
   csv    a header row of field names (title, description, institution,
          specialty, fields, maturity, ip.type or ip_type, price.min or
          price_min, ...); list fields separate items with ; or 、
+  xlsx   the first sheet with rows; title rows above the header are
+         skipped, merged cells fill every cell they cover
+
+CSV and XLSX headers may be in Chinese or English and in any order: 成果名称,
+完成单位, 专科, 技术领域, 研发阶段, 专利类型, 专利状态, 专利号, 转化方式,
+意向价格(万元), 成果介绍, 技术经纪人, 编号 (external_id) and their synonyms;
+序号 and 备注 are ignored; an unknown column is an error. Values are
+normalised: 样机 / 临床试验 / 已获证 → maturity stages, 发明专利 / 已授权 →
+IP codes, 许可/转让 → transfer modes, prices such as 50-80万, 1.2亿,
+120万以内, 面议 → price, full-width digits → digits.
 
 A record whose external_id (or id) exists is updated; others are created.
 By default the import is all or nothing: one bad row and nothing is written.
-Every bad row is reported as FILE:LINE: FIELD: REASON. Exit code 2 when rows
+Every bad row is reported as FILE:LINE: FIELD: REASON (with the column for
+CSV and XLSX). --dry-run shows row by row what would be created, updated
+(matched by external_id) or rejected. Exit code 2 when rows
 are rejected. While 'medmatch serve' holds the data dir, the import goes
 through it.`, std.Err)
 	c.register(fs)
-	format := fs.String("format", "", "input format: jsonl or csv (default: from the file name)")
+	format := fs.String("format", "", "input format: jsonl, csv or xlsx (default: from the file name)")
 	kind := fs.String("type", "", "record kind of rows that do not name one: achievement, need, team, enterprise, demand")
 	skip := fs.Bool("skip-invalid", false, "store the valid rows and report the others")
 	dry := fs.Bool("dry-run", false, "report what would be created, updated or rejected; write nothing")
@@ -144,7 +156,11 @@ func printReport(std IO, rep *importer.Report, asJSON bool) error {
 		if rep.DryRun {
 			for _, row := range rep.Rows {
 				if row.Error == nil {
-					fmt.Fprintf(std.Out, "%s:%d: would %s %s %s\n", rep.File, row.Line, row.Action, row.Kind, row.ID)
+					what := row.ID
+					if row.Title != "" {
+						what = strings.TrimSpace(row.ID + " " + row.Title)
+					}
+					fmt.Fprintf(std.Out, "%s:%d: would %s %s %s\n", rep.File, row.Line, row.Action, row.Kind, what)
 				}
 			}
 		}
