@@ -97,6 +97,13 @@ type Achievement struct {
 	Broker        string         `json:"broker,omitempty"`
 	Status        Status         `json:"status"`
 	Visibility    Visibility     `json:"visibility"`
+	// Valuation is the organizers' valuation (the disclosure workflow).
+	Valuation *Valuation `json:"valuation,omitempty"`
+	// ReviewNote is the organizers' note to the institution, required
+	// when they request changes.
+	ReviewNote string `json:"review_note,omitempty"`
+	// History lists the status changes, written by the Store.
+	History []Transition `json:"history,omitempty"`
 }
 
 // Kind implements Record.
@@ -119,7 +126,11 @@ func listedAudience(s Status, vis Visibility, owner string) []string {
 // Normalize implements Record.
 func (a *Achievement) Normalize(t *Taxonomy) {
 	a.Meta.normalize()
-	trim(&a.Title, &a.Summary, &a.Description, &a.Institution, &a.Region, &a.Broker)
+	trim(&a.Title, &a.Summary, &a.Description, &a.Institution, &a.Region, &a.Broker, &a.ReviewNote)
+	if a.Valuation != nil {
+		a.Valuation.Method = normCode(a.Valuation.Method)
+		trim(&a.Valuation.Date, &a.Valuation.By)
+	}
 	a.Team = normStrings(a.Team)
 	a.Specialty = canonical(t.Specialties, a.Specialty)
 	a.Fields = canonicalList(t.Fields, a.Fields)
@@ -162,6 +173,8 @@ func (a *Achievement) Validate(t *Taxonomy) error {
 	text(&v, "broker", a.Broker, 100, false)
 	checkEnum(&v, "status", a.Status, Statuses, true)
 	checkEnum(&v, "visibility", a.Visibility, Visibilities, true)
+	a.Valuation.validate(&v)
+	text(&v, "review_note", a.ReviewNote, 2000, false)
 	return v.err()
 }
 
@@ -187,6 +200,9 @@ type ClinicalNeed struct {
 	Region          string     `json:"region,omitempty"`
 	Status          Status     `json:"status"`
 	Visibility      Visibility `json:"visibility"`
+	// ReviewNote and History as for Achievement.
+	ReviewNote string       `json:"review_note,omitempty"`
+	History    []Transition `json:"history,omitempty"`
 }
 
 // Kind implements Record.
@@ -200,7 +216,7 @@ func (n *ClinicalNeed) Audience() []string {
 // Normalize implements Record.
 func (n *ClinicalNeed) Normalize(t *Taxonomy) {
 	n.Meta.normalize()
-	trim(&n.Title, &n.Hospital, &n.Department, &n.Specialty, &n.Problem, &n.CurrentPractice, &n.DesiredOutcome, &n.Region)
+	trim(&n.Title, &n.Hospital, &n.Department, &n.Specialty, &n.Problem, &n.CurrentPractice, &n.DesiredOutcome, &n.Region, &n.ReviewNote)
 	if n.Specialty == "" && n.Department != "" {
 		if l, ok := t.Specialties.Canonical(n.Department); ok {
 			n.Specialty = l
@@ -230,6 +246,7 @@ func (n *ClinicalNeed) Validate(t *Taxonomy) error {
 	text(&v, "region", n.Region, 50, false)
 	checkEnum(&v, "status", n.Status, Statuses, true)
 	checkEnum(&v, "visibility", n.Visibility, Visibilities, true)
+	text(&v, "review_note", n.ReviewNote, 2000, false)
 	return v.err()
 }
 

@@ -95,6 +95,9 @@ func PrepareWrite(rd WriteReader, v Viewer, tax *Taxonomy, r Record, mode WriteM
 	if err := CanWrite(v, old, r); err != nil {
 		return nil, "", err
 	}
+	if err := applyWorkflow(v, old, r, now); err != nil {
+		return nil, "", err
+	}
 	if d, ok := r.(*Demand); ok {
 		if e, err := rd.Record(KindEnterprise, d.EnterpriseID); err != nil {
 			return nil, "", err

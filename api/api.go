@@ -119,6 +119,8 @@ func New(cfg Config) *Server {
 	e.POST(v1+"/import", s.importFile, ready, middleware.BodyLimit("64M"))
 	e.POST(v1+"/keys", s.createKey, ready, middleware.BodyLimit("64K"))
 	e.POST(v1+"/admin/reindex", s.reindex, ready)
+	e.GET(v1+"/admin/quality", s.quality, ready)
+	e.GET(v1+"/admin/duplicates", s.duplicates, ready)
 	s.registerPages(e)
 	s.echo = e
 	return s

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/curation"
 	"github.com/medmatch/medmatch/importer"
 	"github.com/medmatch/medmatch/indexer"
 )
@@ -399,4 +400,60 @@ func (s *Server) reindex(c echo.Context) error {
 func tooLarge(err error) bool {
 	var he *echo.HTTPError
 	return errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge
+}
+
+// quality answers GET /api/v1/admin/quality?stale_months=&limit=: the
+// data-quality report (staff); limit bounds the issues listed (default
+// 1000), the counts cover every record.
+func (s *Server) quality(c echo.Context) error {
+	months, err := intParam(c, "stale_months")
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(c, "limit")
+	if err != nil {
+		return err
+	}
+	if limit == 0 {
+		limit = 1000
+	}
+	if limit < 0 || limit > 100000 {
+		return medmatch.Errorf(medmatch.EINVALID, "limit", "must be between 1 and 100000")
+	}
+	if c.QueryParam("stale_months") != "" && months == 0 {
+		return medmatch.Errorf(medmatch.EINVALID, "stale_months", "must be between 1 and 240")
+	}
+	rep, err := curation.Check(c.Request().Context(), s.cfg.Store, viewer(c), curation.Options{StaleMonths: months})
+	if err != nil {
+		return err
+	}
+	if len(rep.Issues) > limit {
+		rep.Issues = rep.Issues[:limit]
+	}
+	return c.JSON(http.StatusOK, rep)
+}
+
+// duplicates answers GET /api/v1/admin/duplicates?limit=: suspected
+// near-duplicate achievements and clinical needs, most similar first
+// (staff).
+func (s *Server) duplicates(c echo.Context) error {
+	limit, err := intParam(c, "limit")
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("limit") != "" && (limit < 1 || limit > 10000) {
+		return medmatch.Errorf(medmatch.EINVALID, "limit", "must be between 1 and 10000")
+	}
+	if limit == 0 {
+		limit = 100
+	}
+	pairs, err := curation.Duplicates(c.Request().Context(), s.cfg.Store, viewer(c))
+	if err != nil {
+		return err
+	}
+	total := len(pairs)
+	if len(pairs) > limit {
+		pairs = pairs[:limit]
+	}
+	return c.JSON(http.StatusOK, map[string]any{"pairs": pairs, "total": total, "threshold": curation.DupThreshold})
 }

@@ -70,6 +70,10 @@ var labels = map[string]map[string]string{
 		string(medmatch.RoleInstitution): "机构用户", string(medmatch.RoleEnterprise): "企业用户", string(medmatch.RoleReader): "只读",
 	},
 	"size": {"micro": "微型", "small": "小型", "medium": "中型", "large": "大型"},
+	"valuation": {
+		string(medmatch.ValuationCost): "成本法", string(medmatch.ValuationMarket): "市场法",
+		string(medmatch.ValuationIncome): "收益法", string(medmatch.ValuationExpert): "专家评议",
+	},
 	"sort": {indexer.SortRelevance: "相关度", indexer.SortNewest: "最新", indexer.SortPrice: "价格从低到高", indexer.SortPriceDesc: "价格从高到低"},
 }
 

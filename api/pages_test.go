@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -118,8 +119,8 @@ func TestPages(t *testing.T) {
 		{"", "/?type=need&q=术后", 200, []string{"/needs/"}, nil},
 		{"", "/?bogus=1", 400, []string{"请求有误", "bogus"}, nil},
 		{"", "/?limit=1000", 400, []string{"limit"}, nil},
-		{"", "/achievements/ach-0001", 200, []string{"成熟度", "联系技术经纪人"}, []string{"可能感兴趣的企业"}},
-		{"organizer", "/achievements/ach-0001", 200, []string{"可能感兴趣的企业", `class="bar w`}, nil},
+		{"", "/achievements/ach-0001", 200, []string{"成熟度", "联系技术经纪人"}, []string{"可能感兴趣的企业", "审核与估值"}},
+		{"organizer", "/achievements/ach-0001", 200, []string{"可能感兴趣的企业", `class="bar w`, "审核与估值"}, nil},
 		{"inst", "/achievements/ach-0001", 200, []string{"可能感兴趣的企业"}, nil},
 		{"ent1", "/achievements/ach-0001", 200, nil, []string{"可能感兴趣的企业"}},
 		{"", "/achievements/ach-nope", 404, []string{"未找到"}, nil},
@@ -489,5 +490,71 @@ func TestImportXLSX(t *testing.T) {
 	}
 	if r := e.get("/api/v1/search?q="+url.QueryEscape("镁合金空心加压骨钉"), ""); !strings.Contains(string(r.body), "可降解镁合金空心加压骨钉") {
 		t.Errorf("the imported row is not searchable: %s", r.body)
+	}
+}
+
+func TestQualityAPI(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		path, who string
+		status    int
+	}{
+		{"/api/v1/admin/quality", "", 401},
+		{"/api/v1/admin/quality", "ent1", 403},
+		{"/api/v1/admin/quality?stale_months=0", "organizer", 400},
+		{"/api/v1/admin/quality?limit=x", "organizer", 400},
+		{"/api/v1/admin/quality?limit=3", "organizer", 200},
+	} {
+		r := e.get(c.path, c.who)
+		if r.status != c.status {
+			t.Errorf("GET %s as %q: %d %s; want %d", c.path, c.who, r.status, r.body, c.status)
+			continue
+		}
+		if c.status != 200 {
+			continue
+		}
+		var rep struct {
+			Records int
+			ByOwner []struct{ Owner string } `json:"by_owner"`
+			Issues  []struct{ Class, Field string }
+		}
+		r.json(t, &rep)
+		if rep.Records < 500 || len(rep.ByOwner) < 10 || len(rep.Issues) != 3 {
+			t.Errorf("report: %d records, %d owners, %d issues listed; want the demo catalogue and 3 issues", rep.Records, len(rep.ByOwner), len(rep.Issues))
+		}
+	}
+}
+
+func TestDuplicatesAPI(t *testing.T) {
+	e := newEnv(t)
+	// A re-typed copy of ach-0001 in traditional characters.
+	r := e.get("/api/v1/achievements/ach-0001", "organizer")
+	var a medmatch.Achievement
+	r.json(t, &a)
+	copyRec := fmt.Sprintf(`{"title":"可充電雙通道腦起搏器系統","description":%q,"institution":"东岚医科大学附属第一医院","specialty":"神经","fields":["医疗器械"],"maturity":"clinical_trial"}`,
+		strings.NewReplacer("电", "電", "脑", "腦", "统", "統", "双", "雙", "术", "術").Replace(a.Description))
+	if r := e.send("POST", "/api/v1/achievements", "organizer", copyRec); r.status != 201 {
+		t.Fatalf("create the copy: %d %s", r.status, r.body)
+	}
+	if r := e.get("/api/v1/admin/duplicates", "ent1"); r.status != 403 {
+		t.Errorf("duplicates as an enterprise: %d; want 403", r.status)
+	}
+	if r := e.get("/api/v1/admin/duplicates?limit=0", "organizer"); r.status != 400 {
+		t.Errorf("limit=0: %d; want 400", r.status)
+	}
+	r = e.get("/api/v1/admin/duplicates", "organizer")
+	var out struct {
+		Pairs []struct {
+			A, B    struct{ Ref medmatch.Ref }
+			Overlap float64
+		}
+	}
+	r.json(t, &out)
+	found := false
+	for _, p := range out.Pairs {
+		found = found || p.A.Ref.ID == "ach-0001" || p.B.Ref.ID == "ach-0001"
+	}
+	if !found {
+		t.Errorf("the traditional-character copy of ach-0001 is not flagged: %s", r.body)
 	}
 }

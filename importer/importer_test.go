@@ -738,6 +738,11 @@ func stored(t *testing.T, s medmatch.Store) []map[string]any {
 			}
 			delete(m, "created_at")
 			delete(m, "updated_at")
+			if h, ok := m["history"].([]any); ok {
+				for _, tr := range h {
+					delete(tr.(map[string]any), "at") // a timestamp
+				}
+			}
 			m["type"] = k
 			out = append(out, m)
 		}
