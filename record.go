@@ -99,6 +99,9 @@ type Achievement struct {
 	Visibility    Visibility     `json:"visibility"`
 	// Valuation is the organizers' valuation (the disclosure workflow).
 	Valuation *Valuation `json:"valuation,omitempty"`
+	// Ownership: owners, shares and rights basis (organizers and the
+	// institution see it whole, other readers a summary).
+	Ownership *Ownership `json:"ownership,omitempty"`
 	// ReviewNote is the organizers' note to the institution, required
 	// when they request changes.
 	ReviewNote string `json:"review_note,omitempty"`
@@ -131,6 +134,7 @@ func (a *Achievement) Normalize(t *Taxonomy) {
 		a.Valuation.Method = normCode(a.Valuation.Method)
 		trim(&a.Valuation.Date, &a.Valuation.By)
 	}
+	a.Ownership.normalize()
 	a.Team = normStrings(a.Team)
 	a.Specialty = canonical(t.Specialties, a.Specialty)
 	a.Fields = canonicalList(t.Fields, a.Fields)
@@ -174,6 +178,7 @@ func (a *Achievement) Validate(t *Taxonomy) error {
 	checkEnum(&v, "status", a.Status, Statuses, true)
 	checkEnum(&v, "visibility", a.Visibility, Visibilities, true)
 	a.Valuation.validate(&v)
+	a.Ownership.validate(&v)
 	text(&v, "review_note", a.ReviewNote, 2000, false)
 	return v.err()
 }

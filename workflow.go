@@ -1,7 +1,10 @@
 package medmatch
 
 import (
+	"fmt"
+	"math"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -123,4 +126,167 @@ func applyWorkflow(v Viewer, old, r Record, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// Ownership says who owns an achievement and on what basis: the
+// institution and named inventors (or a team) with shares summing to
+// 100%, as ownership reform lets inventors hold part of a service
+// invention.
+type Ownership struct {
+	Owners []Owner `json:"owners,omitempty"`
+	// Basis is the rights basis: service (职务成果, the institution's),
+	// empowerment (赋权: shares given to the inventors by agreement) or
+	// non_service (非职务成果).
+	Basis         RightsBasis `json:"basis,omitempty"`
+	AgreementDate string      `json:"agreement_date,omitempty"` // of the 赋权 agreement, YYYY-MM-DD
+	// Summary is what readers who see no detail get (set by Redact).
+	Summary string `json:"summary,omitempty"`
+}
+
+// Owner is one owner and its share in percent.
+type Owner struct {
+	Name  string    `json:"name"`
+	Role  OwnerRole `json:"role"`
+	Share float64   `json:"share"`
+}
+
+// RightsBasis is the legal basis of an achievement's ownership.
+type RightsBasis string
+
+// Rights bases.
+const (
+	BasisService     RightsBasis = "service"     // 职务成果
+	BasisEmpowerment RightsBasis = "empowerment" // 赋权
+	BasisNonService  RightsBasis = "non_service" // 非职务成果
+)
+
+// RightsBases lists the bases.
+var RightsBases = []RightsBasis{BasisService, BasisEmpowerment, BasisNonService}
+
+// OwnerRole is what an owner is.
+type OwnerRole string
+
+// Owner roles.
+const (
+	OwnerInstitution OwnerRole = "institution"
+	OwnerInventor    OwnerRole = "inventor"
+	OwnerTeam        OwnerRole = "team"
+)
+
+// OwnerRoles lists the roles.
+var OwnerRoles = []OwnerRole{OwnerInstitution, OwnerInventor, OwnerTeam}
+
+func (o *Ownership) normalize() {
+	if o == nil {
+		return
+	}
+	o.Basis = normCode(o.Basis)
+	trim(&o.AgreementDate)
+	o.Summary = ""
+	for i := range o.Owners {
+		trim(&o.Owners[i].Name)
+		o.Owners[i].Role = normCode(o.Owners[i].Role)
+	}
+}
+
+func (o *Ownership) validate(v *validator) {
+	if o == nil {
+		return
+	}
+	if len(o.Owners) == 0 || len(o.Owners) > 50 {
+		v.add("ownership.owners", "must list 1 to 50 owners")
+	}
+	total := 0.0
+	for i, ow := range o.Owners {
+		f := fmt.Sprintf("ownership.owners[%d]", i)
+		text(v, f+".name", ow.Name, 100, true)
+		checkEnum(v, f+".role", ow.Role, OwnerRoles, true)
+		if ow.Share <= 0 || ow.Share > 100 {
+			v.add(f+".share", "must be above 0 and at most 100 (percent)")
+		}
+		total += ow.Share
+	}
+	if len(o.Owners) > 0 && math.Abs(total-100) > 0.01 {
+		v.add("ownership.owners", "shares sum to %g%%; they must sum to 100%%", math.Round(total*100)/100)
+	}
+	checkEnum(v, "ownership.basis", o.Basis, RightsBases, true)
+	switch {
+	case o.Basis == BasisEmpowerment && o.AgreementDate == "":
+		v.add("ownership.agreement_date", "is required for empowerment (赋权): the date of the agreement")
+	case o.AgreementDate != "" && !datePattern.MatchString(o.AgreementDate):
+		v.add("ownership.agreement_date", "must be a date like 2026-03-01")
+	case o.AgreementDate != "":
+		if _, err := time.Parse(time.DateOnly, o.AgreementDate); err != nil {
+			v.add("ownership.agreement_date", "is not a calendar date")
+		}
+	}
+}
+
+var basisNames = map[RightsBasis]string{BasisService: "职务成果", BasisEmpowerment: "赋权改革", BasisNonService: "非职务成果"}
+
+// summary describes an ownership without names of people or shares.
+func (o *Ownership) summary() string {
+	var inst []string
+	people, teams := 0, 0
+	for _, ow := range o.Owners {
+		switch ow.Role {
+		case OwnerInstitution:
+			inst = append(inst, ow.Name)
+		case OwnerInventor:
+			people++
+		case OwnerTeam:
+			teams++
+		}
+	}
+	var parts []string
+	if len(inst) > 0 {
+		parts = append(parts, strings.Join(inst, "、"))
+	}
+	if people > 0 {
+		parts = append(parts, fmt.Sprintf("%d 名发明人", people))
+	}
+	if teams > 0 {
+		parts = append(parts, fmt.Sprintf("%d 个团队", teams))
+	}
+	s := strings.Join(parts, "与")
+	if len(o.Owners) > 1 {
+		s += "共有"
+	} else {
+		s += "所有"
+	}
+	if b := basisNames[o.Basis]; b != "" {
+		s += "（" + b + "）"
+	}
+	return s
+}
+
+// Redact returns r as viewer v may see it. Readers who do not own an
+// achievement or clinical need (owners: the institution and staff) do not
+// see its review trail (history, review note) or its valuation, and see
+// an ownership summary instead of the owners and their shares. r itself
+// is not changed.
+func Redact(v Viewer, r Record) Record {
+	if r == nil || Owns(v, r) {
+		return r
+	}
+	switch x := r.(type) {
+	case *Achievement:
+		if x.History == nil && x.ReviewNote == "" && x.Valuation == nil && x.Ownership == nil {
+			return r
+		}
+		c := *x
+		c.History, c.ReviewNote, c.Valuation = nil, "", nil
+		if x.Ownership != nil {
+			c.Ownership = &Ownership{Basis: x.Ownership.Basis, Summary: x.Ownership.summary()}
+		}
+		return &c
+	case *ClinicalNeed:
+		if x.History == nil && x.ReviewNote == "" {
+			return r
+		}
+		c := *x
+		c.History, c.ReviewNote = nil, ""
+		return &c
+	}
+	return r
 }

@@ -70,6 +70,9 @@ var labels = map[string]map[string]string{
 		string(medmatch.RoleInstitution): "机构用户", string(medmatch.RoleEnterprise): "企业用户", string(medmatch.RoleReader): "只读",
 	},
 	"size": {"micro": "微型", "small": "小型", "medium": "中型", "large": "大型"},
+	"basis": {
+		string(medmatch.BasisService): "职务成果", string(medmatch.BasisEmpowerment): "赋权改革", string(medmatch.BasisNonService): "非职务成果",
+	},
 	"valuation": {
 		string(medmatch.ValuationCost): "成本法", string(medmatch.ValuationMarket): "市场法",
 		string(medmatch.ValuationIncome): "收益法", string(medmatch.ValuationExpert): "专家评议",

@@ -558,3 +558,59 @@ func TestDuplicatesAPI(t *testing.T) {
 		t.Errorf("the traditional-character copy of ach-0001 is not flagged: %s", r.body)
 	}
 }
+
+// TestWorkflowAPI: the disclosure workflow and ownership through the
+// HTTP API: an institution submits, an organizer requests changes (a 400
+// without a note), publishes and values; an enterprise then reads the
+// achievement without history, valuation or owners.
+func TestWorkflowAPI(t *testing.T) {
+	e := newEnv(t)
+	body := `{"id":"ach-api-wf","title":"可吸收止血纱布","description":"氧化再生纤维素止血纱布，七天内吸收。","institution":"东岚医科大学附属第一医院","specialty":"骨科","fields":["生物材料"],"maturity":"preclinical",
+		"ownership":{"basis":"empowerment","agreement_date":"2026-03-01","owners":[{"name":"东岚医科大学附属第一医院","role":"institution","share":30},{"name":"发明人甲","role":"inventor","share":70}]}}`
+	if r := e.send("POST", "/api/v1/achievements", "inst", body); r.status != 201 {
+		t.Fatalf("create as the institution: %d %s", r.status, r.body)
+	}
+	patch := func(who, body string) resp {
+		cur := e.get("/api/v1/achievements/ach-api-wf", "organizer")
+		var a medmatch.Achievement
+		cur.json(t, &a)
+		return e.send("PATCH", "/api/v1/achievements/ach-api-wf", who, strings.Replace(body, "VERSION", strconv.FormatInt(a.Version, 10), 1))
+	}
+	for _, c := range []struct {
+		who, body string
+		status    int
+		field     string
+	}{
+		{"inst", `{"version":VERSION,"status":"published"}`, 403, "status"},
+		{"inst", `{"version":VERSION,"status":"submitted"}`, 200, ""},
+		{"organizer", `{"version":VERSION,"status":"changes_requested"}`, 400, "review_note"},
+		{"organizer", `{"version":VERSION,"status":"changes_requested","review_note":"请补充临床前数据"}`, 200, ""},
+		{"inst", `{"version":VERSION,"status":"submitted","valuation":{"method":"cost","min":1,"max":2,"date":"2026-11-01","by":"自评"}}`, 403, "valuation"},
+		{"inst", `{"version":VERSION,"status":"submitted"}`, 200, ""},
+		{"organizer", `{"version":VERSION,"status":"published","valuation":{"method":"income","min":300,"max":500,"date":"2026-11-20","by":"评估组"}}`, 200, ""},
+	} {
+		r := patch(c.who, c.body)
+		if r.status != c.status {
+			t.Fatalf("PATCH %s as %s: %d %s; want %d", c.body, c.who, r.status, r.body, c.status)
+		}
+		if c.field != "" {
+			var ae apiError
+			r.json(t, &ae)
+			if ae.Error.Field != c.field {
+				t.Errorf("PATCH %s as %s: field %q; want %q", c.body, c.who, ae.Error.Field, c.field)
+			}
+		}
+	}
+	var full, public medmatch.Achievement
+	e.get("/api/v1/achievements/ach-api-wf", "inst").json(t, &full)
+	e.get("/api/v1/achievements/ach-api-wf", "ent1").json(t, &public)
+	if len(full.History) != 5 || full.Valuation == nil || len(full.Ownership.Owners) != 2 {
+		t.Errorf("the institution reads history %d, valuation %v, owners %v", len(full.History), full.Valuation, full.Ownership)
+	}
+	if public.History != nil || public.Valuation != nil || public.Ownership == nil || public.Ownership.Owners != nil || public.Ownership.Summary == "" {
+		t.Errorf("an enterprise reads history %v, valuation %v, ownership %+v; want a summary only", public.History, public.Valuation, public.Ownership)
+	}
+	if r := e.get("/api/v1/search?q="+url.QueryEscape("可吸收止血纱布"), "ent1"); strings.Contains(string(r.body), "发明人甲") || !strings.Contains(string(r.body), "ach-api-wf") {
+		t.Errorf("search as an enterprise shows the inventor or misses the record: %s", r.body)
+	}
+}

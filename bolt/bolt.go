@@ -184,7 +184,7 @@ func (s *Store) Get(ctx context.Context, v medmatch.Viewer, k medmatch.Kind, id 
 	if r == nil || !medmatch.CanRead(v, r) {
 		return nil, notFound(k, id)
 	}
-	return r, nil
+	return medmatch.Redact(v, r), nil
 }
 
 // GetMany implements medmatch.Store.
@@ -200,7 +200,7 @@ func (s *Store) GetMany(ctx context.Context, v medmatch.Viewer, refs []medmatch.
 				return err
 			}
 			if r != nil && medmatch.CanRead(v, r) {
-				out[i] = r
+				out[i] = medmatch.Redact(v, r)
 			}
 		}
 		return nil
@@ -263,7 +263,7 @@ func (s *Store) List(ctx context.Context, v medmatch.Viewer, k medmatch.Kind, op
 				page.NextCursor = encodeCursor(page.Records[len(page.Records)-1].Base().ID)
 				break
 			}
-			page.Records = append(page.Records, r)
+			page.Records = append(page.Records, medmatch.Redact(v, r))
 		}
 		return nil
 	})

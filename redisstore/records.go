@@ -36,7 +36,7 @@ func (s *Store) Get(ctx context.Context, v medmatch.Viewer, k medmatch.Kind, id 
 	if !medmatch.CanRead(v, r) {
 		return nil, notFound(k, id)
 	}
-	return r, nil
+	return medmatch.Redact(v, r), nil
 }
 
 // GetMany implements medmatch.Store.
@@ -68,7 +68,7 @@ func (s *Store) GetMany(ctx context.Context, v medmatch.Viewer, refs []medmatch.
 			return nil, err
 		}
 		if medmatch.CanRead(v, r) {
-			out[i] = r
+			out[i] = medmatch.Redact(v, r)
 		}
 	}
 	return out, nil
@@ -118,7 +118,7 @@ func (s *Store) List(ctx context.Context, v medmatch.Viewer, k medmatch.Kind, op
 			page.NextCursor = encodeCursor(page.Records[len(page.Records)-1].Base().ID)
 			return false, nil
 		}
-		page.Records = append(page.Records, r)
+		page.Records = append(page.Records, medmatch.Redact(v, r))
 		return true, nil
 	})
 	if err != nil {

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Artifacts", func(t *testing.T) { testArtifacts(t, open(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
 	t.Run("Workflow", func(t *testing.T) { testWorkflow(t, open(t)) })
+	t.Run("Ownership", func(t *testing.T) { testOwnership(t, open(t)) })
 }
 
 func code(t *testing.T, err error, want string) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -112,5 +113,23 @@ func TestExpireRequestsJob(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the overdue request was not expired by the job")
 		}
+	}
+}
+
+// TestQualityCommand: `medmatch quality` and `quality --duplicates`
+// through a running server; bad flags exit 2 naming them.
+func TestQualityCommand(t *testing.T) {
+	dir := t.TempDir()
+	startServer(t, dir, true)
+	code, out, errs := run(t, "quality", "--data", dir, "--limit", "3")
+	if code != 0 || !strings.Contains(out, "records,") || !strings.Contains(out, "东岚医科大学附属第一医院") {
+		t.Fatalf("quality = %d %q %q", code, out, errs)
+	}
+	code, out, errs = run(t, "quality", "--duplicates", "--data", dir)
+	if code != 0 || !strings.Contains(out, "suspected duplicate pairs") {
+		t.Fatalf("quality --duplicates = %d %q %q", code, out, errs)
+	}
+	if code, _, errs := run(t, "quality", "--stale-months", "0", "--data", dir); code != 2 || !strings.Contains(errs, "--stale-months") {
+		t.Fatalf("quality --stale-months 0 = %d %q; want exit 2 naming the flag", code, errs)
 	}
 }
