@@ -310,6 +310,11 @@ func (s *Server) importFile(c echo.Context) error {
 		return err
 	}
 	opt := importer.Options{}
+	if m := c.QueryParam("mapping"); m != "" {
+		if err := json.Unmarshal([]byte(m), &opt.Mapping); err != nil {
+			return medmatch.Errorf(medmatch.EINVALID, "mapping", "want a JSON object of column header → field, like {\"承担单位\":\"institution\"}")
+		}
+	}
 	if t := c.QueryParam("type"); t != "" {
 		if opt.Kind, err = medmatch.ParseKind("type", t); err != nil {
 			return err

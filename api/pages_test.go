@@ -484,7 +484,13 @@ func TestImportXLSX(t *testing.T) {
 	if !strings.Contains(string(r.body), `"column": "F 研发阶段"`) && !strings.Contains(string(r.body), `"column":"F 研发阶段"`) {
 		t.Errorf("dry run report does not name column F 研发阶段: %s", r.body)
 	}
-	r = e.do("POST", "/api/v1/import?format=xlsx&type=achievement&skip_invalid=true", e.keys["organizer"], "", bytes.NewReader(data))
+	r = e.do("POST", "/api/v1/import?format=xlsx&type=achievement&mapping=notjson", e.keys["organizer"], "", bytes.NewReader(data))
+	var ae apiError
+	r.json(t, &ae)
+	if r.status != 400 || ae.Error.Field != "mapping" {
+		t.Errorf("a bad mapping: %d %s; want 400 naming mapping", r.status, r.body)
+	}
+	r = e.do("POST", "/api/v1/import?format=xlsx&type=achievement&skip_invalid=true&mapping="+url.QueryEscape(`{"备注":""}`), e.keys["organizer"], "", bytes.NewReader(data))
 	if r.status != 200 {
 		t.Fatalf("import: %d %s", r.status, r.body)
 	}

@@ -139,18 +139,22 @@ type Options struct {
 	SkipInvalid bool          // store the good rows, report the bad
 	DryRun      bool          // report only
 	Progress    func(done, total int)
+	// Mapping maps a source's own column headers to field paths ("" to
+	// ignore a column); it is tried before the built-in synonyms, so an
+	// office keeps one mapping file per source and reuses it.
+	Mapping map[string]string
 }
 
 // Parse reads every row of in. Rows that cannot be parsed are returned as
 // rejected RowReports; the others as Rows.
 func Parse(in io.Reader, f Format, kind medmatch.Kind) ([]Row, []RowReport, error) {
-	rows, bad, _, err := parse(in, f, kind)
+	rows, bad, _, err := parse(in, f, kind, nil)
 	return rows, bad, err
 }
 
 // parse is Parse, also returning for tabular formats the column each
 // field path came from.
-func parse(in io.Reader, f Format, kind medmatch.Kind) ([]Row, []RowReport, map[string]string, error) {
+func parse(in io.Reader, f Format, kind medmatch.Kind, mapping map[string]string) ([]Row, []RowReport, map[string]string, error) {
 	if kind != "" && !kind.Valid() {
 		return nil, nil, nil, medmatch.Errorf(medmatch.EINVALID, "type", "unknown record type %q", kind)
 	}
@@ -159,9 +163,9 @@ func parse(in io.Reader, f Format, kind medmatch.Kind) ([]Row, []RowReport, map[
 		rows, bad, err := parseJSONL(in, kind)
 		return rows, bad, nil, err
 	case CSV:
-		return parseCSV(in, kind)
+		return parseCSV(in, kind, mapping)
 	case XLSX:
-		return parseXLSX(in, kind)
+		return parseXLSX(in, kind, mapping)
 	}
 	return nil, nil, nil, medmatch.Errorf(medmatch.EUNSUPPORTED, "format", "unknown format %q (want jsonl, csv, xlsx)", f)
 }
@@ -256,7 +260,7 @@ func jsonMessage(err error) string {
 // CSV columns are JSON field names; nested fields use a dot or an
 // underscore (price.min or price_min); list fields hold items separated by
 // ';', '；', '、' or '|'.
-func parseCSV(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, map[string]string, error) {
+func parseCSV(in io.Reader, kind medmatch.Kind, mapping map[string]string) ([]Row, []RowReport, map[string]string, error) {
 	br := bufio.NewReader(in)
 	if b, _ := br.Peek(3); bytes.Equal(b, bom) {
 		br.Discard(3)
@@ -270,7 +274,7 @@ func parseCSV(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, map[string]
 	} else if err != nil {
 		return nil, nil, nil, medmatch.Errorf(medmatch.EINVALID, "header", "line 1: %s", csvMessage(err))
 	}
-	cols, err := mapHeaderAt(header, kind, "line 1")
+	cols, err := mapHeaderAt(header, kind, "line 1", mapping)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -316,7 +320,7 @@ func parseCSV(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, map[string]
 // mapHeaderAt maps a header row to field paths (see headerField): "" for
 // a column to ignore. An unknown column is an error naming it, so that a
 // misspelt column is never dropped silently.
-func mapHeaderAt(header []string, kind medmatch.Kind, at string) ([]string, error) {
+func mapHeaderAt(header []string, kind medmatch.Kind, at string, mapping map[string]string) ([]string, error) {
 	cols := make([]string, len(header))
 	seen := make(map[string]string)
 	headerKind := kind // with a type column, any kind's fields may appear
@@ -331,6 +335,13 @@ func mapHeaderAt(header []string, kind medmatch.Kind, at string) ([]string, erro
 			return nil, medmatch.Errorf(medmatch.EINVALID, "header", "%s: column %d has no name", at, i+1)
 		}
 		c, ignore, ok := headerField(h, headerKind)
+		if p, given := lookupMapping(mapping, h); given {
+			c, ignore = p, p == ""
+			ok = ignore || knownColumn(p, headerKind) || knownColumn(p+".min", headerKind)
+			if !ok {
+				return nil, medmatch.Errorf(medmatch.EINVALID, "mapping", "%s: the mapping sends column %q to %q, which is not a field", at, h, p)
+			}
+		}
 		switch {
 		case ignore:
 			continue
@@ -505,7 +516,7 @@ func walk(t reflect.Type, prefix string, m map[string]reflect.Kind) {
 
 // Import parses in and writes its records through s as viewer v.
 func Import(ctx context.Context, s medmatch.Store, v medmatch.Viewer, name string, in io.Reader, f Format, opt Options) (*Report, error) {
-	rows, bad, columns, err := parse(in, f, opt.Kind)
+	rows, bad, columns, err := parse(in, f, opt.Kind, opt.Mapping)
 	if err != nil {
 		return nil, err
 	}

@@ -216,3 +216,19 @@ func ParsePrice(v string) (map[string]any, error) {
 	}
 	return nil, fmt.Errorf("%q is not a price (write it in 万元 like 50-80万, 120万以内 or 面议)", v)
 }
+
+// lookupMapping finds a header in a source's mapping, comparing headers
+// as headerField does (case, width, spaces and decorations ignored).
+func lookupMapping(m map[string]string, h string) (string, bool) {
+	if len(m) == 0 {
+		return "", false
+	}
+	key := func(s string) string { return strings.ToLower(headerDecor.Replace(norm.NFKC.String(strings.TrimSpace(s)))) }
+	want := key(h)
+	for k, v := range m {
+		if key(k) == want {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
+}

@@ -15,7 +15,7 @@ import (
 // non-empty row a record. A merged range gives its value to every cell it
 // covers (excelize reports it at the top-left cell only). Rows are
 // numbered as the spreadsheet numbers them.
-func parseXLSX(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, map[string]string, error) {
+func parseXLSX(in io.Reader, kind medmatch.Kind, mapping map[string]string) ([]Row, []RowReport, map[string]string, error) {
 	f, err := excelize.OpenReader(in)
 	if err != nil {
 		return nil, nil, nil, medmatch.Errorf(medmatch.EINVALID, "file", "is not an .xlsx workbook: %v", err)
@@ -80,7 +80,7 @@ func parseXLSX(in io.Reader, kind medmatch.Kind) ([]Row, []RowReport, map[string
 	for len(header) > 0 && strings.TrimSpace(header[len(header)-1]) == "" {
 		header = header[:len(header)-1]
 	}
-	cols, err := mapHeaderAt(header, kind, fmt.Sprintf("sheet %q row %d", sheet, head+1))
+	cols, err := mapHeaderAt(header, kind, fmt.Sprintf("sheet %q row %d", sheet, head+1), mapping)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -220,4 +221,31 @@ func BenchmarkImportXLSX(b *testing.B) {
 		s.Close()
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestSourceMapping: a source's own mapping names the columns the
+// built-in synonyms do not know, or ignores them; a mapping to a
+// non-field is an error naming the mapping.
+func TestSourceMapping(t *testing.T) {
+	ctx := context.Background()
+	s, err := bolt.Open(t.TempDir(), bolt.Options{Taxonomy: dict.MustTaxonomy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	org := medmatch.Viewer{Role: medmatch.RoleOrganizer, KeyID: "org"}
+	csv := "成果名称,承担单位,专科,技术领域,研发阶段,成果介绍,附件\n镁合金骨钉,东岚骨科医院,骨科,生物材料,样机,可降解镁合金骨钉。,骨钉.pdf\n"
+	imp := func(m map[string]string) (*importer.Report, error) {
+		return importer.Import(ctx, s, org, "src.csv", strings.NewReader(csv), importer.CSV, importer.Options{Kind: medmatch.KindAchievement, DryRun: true, Mapping: m})
+	}
+	if _, err := imp(nil); medmatch.ErrorCode(err) != medmatch.EINVALID {
+		t.Fatalf("without a mapping: %v; want the unknown column named", err)
+	}
+	rep, err := imp(map[string]string{"承担单位": "institution", " 附件 ": ""})
+	if err != nil || rep.Created != 1 || rep.Rejected != 0 {
+		t.Fatalf("with the mapping: %+v %v", rep, err)
+	}
+	if _, err := imp(map[string]string{"承担单位": "institution", "附件": "attachment"}); medmatch.ErrorCode(err) != medmatch.EINVALID || !strings.Contains(medmatch.ErrorMessage(err), "attachment") {
+		t.Fatalf("a mapping to a non-field: %v; want an error naming it", err)
+	}
 }

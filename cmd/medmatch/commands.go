@@ -56,6 +56,7 @@ through it.`, std.Err)
 	skip := fs.Bool("skip-invalid", false, "store the valid rows and report the others")
 	dry := fs.Bool("dry-run", false, "report what would be created, updated or rejected; write nothing")
 	jsonOut := fs.Bool("json", false, "print the full report as JSON")
+	mapFile := fs.String("mapping", "", "a JSON file mapping this source's column headers to fields, {\"承担单位\": \"institution\", \"附件\": \"\"} (\"\" ignores a column); tried before the built-in synonyms")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -73,6 +74,15 @@ through it.`, std.Err)
 		return usagef("%s", describe(err))
 	}
 	opt := importer.Options{SkipInvalid: *skip, DryRun: *dry}
+	if *mapFile != "" {
+		data, err := os.ReadFile(*mapFile)
+		if err != nil {
+			return usagef("--mapping: %v", err)
+		}
+		if err := json.Unmarshal(data, &opt.Mapping); err != nil {
+			return usagef("--mapping %s: want a JSON object of header → field: %v", *mapFile, err)
+		}
+	}
 	if *kind != "" {
 		if opt.Kind, err = medmatch.ParseKind("type", *kind); err != nil {
 			return usagef("--type: %s", medmatch.ErrorMessage(err))
@@ -105,6 +115,10 @@ through it.`, std.Err)
 		}
 		q.Set("skip_invalid", strconv.FormatBool(*skip))
 		q.Set("dry_run", strconv.FormatBool(*dry))
+		if opt.Mapping != nil {
+			m, _ := json.Marshal(opt.Mapping)
+			q.Set("mapping", string(m))
+		}
 		body := in
 		if bar := newBar(std.Err, size, "uploading"); bar != nil {
 			r := progressbar.NewReader(in, bar)
