@@ -223,7 +223,9 @@ func lookupMapping(m map[string]string, h string) (string, bool) {
 	if len(m) == 0 {
 		return "", false
 	}
-	key := func(s string) string { return strings.ToLower(headerDecor.Replace(norm.NFKC.String(strings.TrimSpace(s)))) }
+	key := func(s string) string {
+		return strings.ToLower(headerDecor.Replace(norm.NFKC.String(strings.TrimSpace(s))))
+	}
 	want := key(h)
 	for k, v := range m {
 		if key(k) == want {
