@@ -320,6 +320,9 @@ func (s *Server) importFile(c echo.Context) error {
 			return err
 		}
 	}
+	if opt.CheckDuplicates, err = boolParam(c, "check_duplicates"); err != nil {
+		return err
+	}
 	if opt.SkipInvalid, err = boolParam(c, "skip_invalid"); err != nil {
 		return err
 	}

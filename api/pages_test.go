@@ -490,12 +490,18 @@ func TestImportXLSX(t *testing.T) {
 	if r.status != 400 || ae.Error.Field != "mapping" {
 		t.Errorf("a bad mapping: %d %s; want 400 naming mapping", r.status, r.body)
 	}
-	r = e.do("POST", "/api/v1/import?format=xlsx&type=achievement&skip_invalid=true&mapping="+url.QueryEscape(`{"备注":""}`), e.keys["organizer"], "", bytes.NewReader(data))
+	r = e.do("POST", "/api/v1/import?format=xlsx&type=achievement&skip_invalid=true&check_duplicates=true&mapping="+url.QueryEscape(`{"备注":""}`), e.keys["organizer"], "", bytes.NewReader(data))
 	if r.status != 200 {
 		t.Fatalf("import: %d %s", r.status, r.body)
 	}
 	if r := e.get("/api/v1/search?q="+url.QueryEscape("镁合金空心加压骨钉"), ""); !strings.Contains(string(r.body), "可降解镁合金空心加压骨钉") {
 		t.Errorf("the imported row is not searchable: %s", r.body)
+	}
+	// The same sheet again, checked for duplicates: every good row is now
+	// a near-duplicate of what the first import stored.
+	r = e.do("POST", "/api/v1/import?format=xlsx&type=achievement&dry_run=true&check_duplicates=true", e.keys["organizer"], "", bytes.NewReader(data))
+	if n := strings.Count(string(r.body), `"similar"`); n != 5 {
+		t.Errorf("re-importing the sheet flags %d rows as near-duplicates; want 5: %s", n, r.body)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/medmatch/medmatch"
+	"github.com/medmatch/medmatch/curation"
 )
 
 // Format is an input format.
@@ -76,6 +77,9 @@ type RowReport struct {
 	// Title is the record's title or name, so a dry run names what it
 	// would create before any id exists.
 	Title string `json:"title,omitempty"`
+	// Similar lists the near-duplicates of the row (with CheckDuplicates):
+	// catalogue records, or earlier rows of the file ("row:LINE").
+	Similar []Similar `json:"similar,omitempty"`
 	// Column is the column of a rejected row's field in a CSV or XLSX
 	// file: its number or letter and its header ("C 成熟度").
 	Column string `json:"column,omitempty"`
@@ -139,6 +143,10 @@ type Options struct {
 	SkipInvalid bool          // store the good rows, report the bad
 	DryRun      bool          // report only
 	Progress    func(done, total int)
+	// CheckDuplicates flags each achievement or clinical need row that is
+	// a near-duplicate of a catalogue record v may read or of an earlier
+	// row (see curation.DupIndex).
+	CheckDuplicates bool
 	// Mapping maps a source's own column headers to field paths ("" to
 	// ignore a column); it is tried before the built-in synonyms, so an
 	// office keeps one mapping file per source and reuses it.
@@ -525,6 +533,12 @@ func Import(ctx context.Context, s medmatch.Store, v medmatch.Viewer, name strin
 	for i, r := range rows {
 		recs[i] = r.Record
 	}
+	var similar [][]Similar
+	if opt.CheckDuplicates {
+		if similar, err = duplicatesOf(ctx, s, v, rows); err != nil {
+			return nil, err
+		}
+	}
 	// Rows that failed to parse make an all-or-nothing import fail: say so
 	// for every row, and write nothing, but still check the parsed rows.
 	storeOpt := medmatch.ImportOptions{SkipInvalid: opt.SkipInvalid, DryRun: opt.DryRun || (len(bad) > 0 && !opt.SkipInvalid)}
@@ -540,7 +554,11 @@ func Import(ctx context.Context, s medmatch.Store, v medmatch.Viewer, name strin
 	}
 	rep.Rows = append(rep.Rows, bad...)
 	for i, row := range res.Rows {
-		rep.Rows = append(rep.Rows, RowReport{Line: rows[i].Line, Kind: row.Kind, ID: row.ID, Title: titleOf(rows[i].Record), Action: row.Action, Error: row.Error})
+		rr := RowReport{Line: rows[i].Line, Kind: row.Kind, ID: row.ID, Title: titleOf(rows[i].Record), Action: row.Action, Error: row.Error}
+		if similar != nil {
+			rr.Similar = similar[i]
+		}
+		rep.Rows = append(rep.Rows, rr)
 	}
 	for i := range rep.Rows {
 		if e := rep.Rows[i].Error; e != nil && columns != nil {
@@ -585,4 +603,44 @@ func titleOf(r medmatch.Record) string {
 		return r.Name
 	}
 	return ""
+}
+
+// Similar is a near-duplicate of an imported row.
+type Similar struct {
+	Kind    medmatch.Kind `json:"type"`
+	ID      string        `json:"id"` // a record id, or row:LINE for a row of the same file
+	Title   string        `json:"title"`
+	Overlap float64       `json:"overlap"`
+}
+
+// duplicatesOf finds, for each row, the catalogue records (readable by v)
+// and the earlier rows it nearly duplicates. A row that updates a record
+// is not its own duplicate.
+func duplicatesOf(ctx context.Context, s medmatch.Store, v medmatch.Viewer, rows []Row) ([][]Similar, error) {
+	ix := curation.NewDupIndex()
+	if _, err := s.Scan(ctx, func(r medmatch.Record) error {
+		if d, ok := curation.NewDoc(r); ok && medmatch.CanRead(v, r) {
+			ix.Add(d)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([][]Similar, len(rows))
+	for i, row := range rows {
+		d, ok := curation.NewDoc(row.Record)
+		if !ok {
+			continue
+		}
+		self := row.Record.Base().ID
+		d.Ref.ID = fmt.Sprintf("row:%d", row.Line)
+		for _, m := range ix.Similar(d) {
+			if m.Doc.Ref.ID == self && self != "" {
+				continue
+			}
+			out[i] = append(out[i], Similar{Kind: m.Doc.Ref.Kind, ID: m.Doc.Ref.ID, Title: m.Doc.Title, Overlap: m.Overlap})
+		}
+		ix.Add(d)
+	}
+	return out, nil
 }

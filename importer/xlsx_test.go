@@ -249,3 +249,44 @@ func TestSourceMapping(t *testing.T) {
 		t.Fatalf("a mapping to a non-field: %v; want an error naming it", err)
 	}
 }
+
+// TestImportFlagsDuplicates: with CheckDuplicates, a row that re-types a
+// catalogue record (here in traditional characters) and a row repeating
+// an earlier row are flagged; a row updating a record is not flagged as
+// a duplicate of that record.
+func TestImportFlagsDuplicates(t *testing.T) {
+	ctx := context.Background()
+	s, err := bolt.Open(t.TempDir(), bolt.Options{Taxonomy: dict.MustTaxonomy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	org := medmatch.Viewer{Role: medmatch.RoleOrganizer, KeyID: "org"}
+	desc := "用于股骨颈骨折内固定的可降解镁合金空心加压骨钉，十二个月内完全降解，免除二次取出手术，已完成大动物实验。"
+	if _, err := s.Create(ctx, org, &medmatch.Achievement{Meta: medmatch.Meta{ID: "ach-bone"}, Title: "可降解镁合金骨钉", Description: desc,
+		Institution: "东岚骨科医院", Specialty: "骨科", Fields: []string{"生物材料"}, Maturity: medmatch.MaturityPreclinical}); err != nil {
+		t.Fatal(err)
+	}
+	trad := "用於股骨頸骨折內固定的可降解鎂合金空心加壓骨釘，十二個月內完全降解，免除二次取出手術，已完成大動物實驗。"
+	other := "床旁快速凝血检测仪，十分钟内给出凝血四项结果，适用于急诊和手术室。"
+	csv := "id,成果名称,完成单位,专科,技术领域,研发阶段,成果介绍\n" +
+		",可降解鎂合金骨釘,东岚骨科医院,骨科,生物材料,临床前," + trad + "\n" +
+		",床旁凝血检测仪,临溪市人民医院,检验,体外诊断,样机," + other + "\n" +
+		",床旁凝血检测仪（重复提交）,临溪市人民医院,检验,体外诊断,样机," + other + "\n" +
+		"ach-bone,可降解镁合金骨钉,东岚骨科医院,骨科,生物材料,临床前," + desc + "\n"
+	rep, err := importer.Import(ctx, s, org, "dups.csv", strings.NewReader(csv), importer.CSV, importer.Options{Kind: medmatch.KindAchievement, DryRun: true, CheckDuplicates: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int][]string{}
+	for _, r := range rep.Rows {
+		for _, sim := range r.Similar {
+			got[r.Line] = append(got[r.Line], sim.ID)
+		}
+	}
+	// Row 5 updates ach-bone: not its own duplicate, but row 2 copies it.
+	want := map[int][]string{2: {"ach-bone"}, 4: {"row:3"}, 5: {"row:2"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("flagged %v; want %v", got, want)
+	}
+}

@@ -56,6 +56,7 @@ through it.`, std.Err)
 	skip := fs.Bool("skip-invalid", false, "store the valid rows and report the others")
 	dry := fs.Bool("dry-run", false, "report what would be created, updated or rejected; write nothing")
 	jsonOut := fs.Bool("json", false, "print the full report as JSON")
+	checkDup := fs.Bool("check-duplicates", false, "flag rows that nearly duplicate a catalogue record or an earlier row")
 	mapFile := fs.String("mapping", "", "a JSON file mapping this source's column headers to fields, {\"承担单位\": \"institution\", \"附件\": \"\"} (\"\" ignores a column); tried before the built-in synonyms")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -73,7 +74,7 @@ through it.`, std.Err)
 	if err != nil {
 		return usagef("%s", describe(err))
 	}
-	opt := importer.Options{SkipInvalid: *skip, DryRun: *dry}
+	opt := importer.Options{SkipInvalid: *skip, DryRun: *dry, CheckDuplicates: *checkDup}
 	if *mapFile != "" {
 		data, err := os.ReadFile(*mapFile)
 		if err != nil {
@@ -115,6 +116,7 @@ through it.`, std.Err)
 		}
 		q.Set("skip_invalid", strconv.FormatBool(*skip))
 		q.Set("dry_run", strconv.FormatBool(*dry))
+		q.Set("check_duplicates", strconv.FormatBool(*checkDup))
 		if opt.Mapping != nil {
 			m, _ := json.Marshal(opt.Mapping)
 			q.Set("mapping", string(m))
@@ -176,6 +178,11 @@ func printReport(std IO, rep *importer.Report, asJSON bool) error {
 					}
 					fmt.Fprintf(std.Out, "%s:%d: would %s %s %s\n", rep.File, row.Line, row.Action, row.Kind, what)
 				}
+			}
+		}
+		for _, row := range rep.Rows {
+			for _, sim := range row.Similar {
+				fmt.Fprintf(std.Out, "%s:%d: near-duplicate of %s %s %s (overlap %.2f)\n", rep.File, row.Line, sim.Kind, sim.ID, sim.Title, sim.Overlap)
 			}
 		}
 		for _, p := range rep.Problems() {
