@@ -177,3 +177,7 @@ func (m *Meta) normalize() {
 	m.ID = strings.TrimSpace(m.ID)
 	m.ExternalID = strings.TrimSpace(m.ExternalID)
 }
+
+// TitleOf is a record's title, or its name for teams and enterprises: the
+// first of its text fields.
+func TitleOf(r Record) string { return r.Text()[0].Value }

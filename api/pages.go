@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -40,14 +41,9 @@ var pageFuncs = template.FuncMap{
 	"pct":      func(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) },
 	"num":      func(x float64) string { return fmt.Sprintf("%.2f", x) },
 	"add":      func(a, b int) int { return a + b },
-	"hl":       func(s string) template.HTML { return template.HTML(s) }, // fragments the indexer escaped
 	"date":     func(t time.Time) string { return t.Local().Format("2006-01-02") },
 	"datetime": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
 	"price":    priceText,
-	"bars":     bars,
-	"strs":     func(xs any) []string { return strSlice(xs) },
-	"contains": func(xs []string, x string) bool { return contains(xs, x) },
-	"has":      func(xs []int, x int) bool { return containsInt(xs, x) },
 	"deref":    func(p *int) int { return *p },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
@@ -313,46 +309,23 @@ func bars(x matcher.Explanation) []bar {
 	return out
 }
 
-func strSlice(xs any) []string {
-	switch xs := xs.(type) {
-	case []string:
-		return xs
-	case []medmatch.TransferMode:
-		out := make([]string, len(xs))
-		for i, x := range xs {
-			out[i] = string(x)
+// eachListed calls fn for every record of kind k that v may read, in id
+// order, page by page, until fn returns false.
+func (s *Server) eachListed(ctx context.Context, v medmatch.Viewer, k medmatch.Kind, fn func(medmatch.Record) bool) error {
+	opt := medmatch.ListOptions{Limit: medmatch.MaxLimit}
+	for {
+		pg, err := s.cfg.Store.List(ctx, v, k, opt)
+		if err != nil {
+			return err
 		}
-		return out
-	case []medmatch.Maturity:
-		out := make([]string, len(xs))
-		for i, x := range xs {
-			out[i] = string(x)
+		for _, r := range pg.Records {
+			if !fn(r) {
+				return nil
+			}
 		}
-		return out
-	case []medmatch.IPStatus:
-		out := make([]string, len(xs))
-		for i, x := range xs {
-			out[i] = string(x)
+		if pg.NextCursor == "" {
+			return nil
 		}
-		return out
+		opt.Cursor = pg.NextCursor
 	}
-	return nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

@@ -74,25 +74,15 @@ func (s *Server) requireStaff(v medmatch.Viewer) error {
 	return nil
 }
 
-// allEnterprises lists every enterprise the viewer may read, by name.
+// allEnterprises lists the enterprises the viewer may read, by id (at
+// most 5,000).
 func (s *Server) allEnterprises(ctx context.Context, v medmatch.Viewer) ([]*medmatch.Enterprise, error) {
 	var out []*medmatch.Enterprise
-	opt := medmatch.ListOptions{Limit: medmatch.MaxLimit}
-	for {
-		pg, err := s.cfg.Store.List(ctx, v, medmatch.KindEnterprise, opt)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range pg.Records {
-			out = append(out, r.(*medmatch.Enterprise))
-		}
-		if pg.NextCursor == "" || len(out) >= 5000 {
-			break
-		}
-		opt.Cursor = pg.NextCursor
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	err := s.eachListed(ctx, v, medmatch.KindEnterprise, func(r medmatch.Record) bool {
+		out = append(out, r.(*medmatch.Enterprise))
+		return len(out) < 5000
+	})
+	return out, err
 }
 
 func (s *Server) buildEventForm(ctx context.Context, v medmatch.Viewer, e *medmatch.Event, isNew bool) (*eventForm, error) {

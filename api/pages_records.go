@@ -325,21 +325,14 @@ type enterpriseView struct {
 // read, newest first.
 func (s *Server) enterpriseDemands(ctx context.Context, v medmatch.Viewer, id string) ([]*medmatch.Demand, error) {
 	var out []*medmatch.Demand
-	opt := medmatch.ListOptions{Limit: medmatch.MaxLimit}
-	for {
-		pg, err := s.cfg.Store.List(ctx, v, medmatch.KindDemand, opt)
-		if err != nil {
-			return nil, err
+	err := s.eachListed(ctx, v, medmatch.KindDemand, func(r medmatch.Record) bool {
+		if d := r.(*medmatch.Demand); d.EnterpriseID == id {
+			out = append(out, d)
 		}
-		for _, r := range pg.Records {
-			if d := r.(*medmatch.Demand); d.EnterpriseID == id {
-				out = append(out, d)
-			}
-		}
-		if pg.NextCursor == "" {
-			break
-		}
-		opt.Cursor = pg.NextCursor
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].UpdatedAt.After(out[j].UpdatedAt) })
 	return out, nil

@@ -156,27 +156,12 @@ func issueOwner(r medmatch.Record) string {
 	return ""
 }
 
-func titleOf(r medmatch.Record) string {
-	switch r := r.(type) {
-	case *medmatch.Achievement:
-		return r.Title
-	case *medmatch.ClinicalNeed:
-		return r.Title
-	case *medmatch.Demand:
-		return r.Title
-	case *medmatch.Team:
-		return r.Name
-	case *medmatch.Enterprise:
-		return r.Name
-	}
-	return ""
-}
 
 // check lists one record's problems.
 func check(r medmatch.Record, now, staleBefore time.Time) []Issue {
 	var out []Issue
 	add := func(class, field, detail string) {
-		out = append(out, Issue{Kind: r.Kind(), ID: r.Base().ID, Title: titleOf(r), Owner: issueOwner(r), Class: class, Field: field, Detail: detail})
+		out = append(out, Issue{Kind: r.Kind(), ID: r.Base().ID, Title: medmatch.TitleOf(r), Owner: issueOwner(r), Class: class, Field: field, Detail: detail})
 	}
 	m := r.Base()
 	if m.UpdatedAt.After(now.Add(24 * time.Hour)) {

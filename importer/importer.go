@@ -554,7 +554,7 @@ func Import(ctx context.Context, s medmatch.Store, v medmatch.Viewer, name strin
 	}
 	rep.Rows = append(rep.Rows, bad...)
 	for i, row := range res.Rows {
-		rr := RowReport{Line: rows[i].Line, Kind: row.Kind, ID: row.ID, Title: titleOf(rows[i].Record), Action: row.Action, Error: row.Error}
+		rr := RowReport{Line: rows[i].Line, Kind: row.Kind, ID: row.ID, Title: medmatch.TitleOf(rows[i].Record), Action: row.Action, Error: row.Error}
 		if similar != nil {
 			rr.Similar = similar[i]
 		}
@@ -588,22 +588,6 @@ func sortRows(rows []RowReport) {
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Line < rows[j].Line })
 }
 
-// titleOf is a record's title or name.
-func titleOf(r medmatch.Record) string {
-	switch r := r.(type) {
-	case *medmatch.Achievement:
-		return r.Title
-	case *medmatch.ClinicalNeed:
-		return r.Title
-	case *medmatch.Demand:
-		return r.Title
-	case *medmatch.Team:
-		return r.Name
-	case *medmatch.Enterprise:
-		return r.Name
-	}
-	return ""
-}
 
 // Similar is a near-duplicate of an imported row.
 type Similar struct {

@@ -344,7 +344,7 @@ func (ix *Index) Search(ctx context.Context, v medmatch.Viewer, req Request) (*R
 		if recs[i] == nil {
 			continue // changed or deleted since it was indexed
 		}
-		hit := Hit{Kind: refs[i].Kind, ID: refs[i].ID, Score: h.Score, Title: recs[i].Text()[0].Value, Record: recs[i]}
+		hit := Hit{Kind: refs[i].Kind, ID: refs[i].ID, Score: h.Score, Title: medmatch.TitleOf(recs[i]), Record: recs[i]}
 		if hl != nil {
 			hit.Highlights = hl.record(recs[i])
 		}

@@ -104,9 +104,18 @@ code 2 when the corpus is missing or --redis is not given.`, std.Err)
 		return err
 	}
 	defer func() {
-		keys, _ := rs.Client().Keys(context.Background(), "{"+ns+"}:*").Result()
-		for i := 0; i < len(keys); i += 1000 {
-			rs.Client().Del(context.Background(), keys[i:min(i+1000, len(keys))]...)
+		// SCAN, not KEYS: the Redis may be shared and KEYS blocks it.
+		bg := context.Background()
+		it := rs.Client().Scan(bg, 0, "{"+ns+"}:*", 1000).Iterator()
+		var batch []string
+		for it.Next(bg) {
+			if batch = append(batch, it.Val()); len(batch) == 1000 {
+				rs.Client().Del(bg, batch...)
+				batch = batch[:0]
+			}
+		}
+		if len(batch) > 0 {
+			rs.Client().Del(bg, batch...)
 		}
 		rs.Close()
 	}()
