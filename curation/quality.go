@@ -156,7 +156,6 @@ func issueOwner(r medmatch.Record) string {
 	return ""
 }
 
-
 // check lists one record's problems.
 func check(r medmatch.Record, now, staleBefore time.Time) []Issue {
 	var out []Issue

@@ -588,7 +588,6 @@ func sortRows(rows []RowReport) {
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Line < rows[j].Line })
 }
 
-
 // Similar is a near-duplicate of an imported row.
 type Similar struct {
 	Kind    medmatch.Kind `json:"type"`
